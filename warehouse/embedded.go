@@ -1,0 +1,464 @@
+package warehouse
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/observatorio-civico/observatorio/warehouse/chdb"
+)
+
+// ChDBVersion is the chDB release the project pins (npm package
+// @chdb/lib-linux-x64-gnu); `make deps` installs it under .deps/chdb/.
+const ChDBVersion = "26.5.3"
+
+// LibraryHelp tells the operator how to get libchdb.so.
+const LibraryHelp = "ejecute `make deps` (descarga @chdb/lib-linux-x64-gnu@" + ChDBVersion +
+	" del registro npm a .deps/chdb/) o indique la ruta con OBSERVATORIO_CHDB_LIB=/ruta/libchdb.so"
+
+// FindLibrary returns the first libchdb.so found: the configured path, then
+// .deps/chdb/ under the working directory and next to the executable, then
+// the system library folders.
+func FindLibrary(configured string) (string, error) {
+	if configured != "" {
+		if _, err := os.Stat(configured); err != nil {
+			return "", &ConfigError{fmt.Sprintf("no se encontró libchdb.so en %s: %s", configured, LibraryHelp)}
+		}
+		return configured, nil
+	}
+	var candidates []string
+	if wd, err := os.Getwd(); err == nil {
+		for d := wd; ; d = filepath.Dir(d) {
+			candidates = append(candidates, filepath.Join(d, ".deps", "chdb", "libchdb.so"))
+			if filepath.Dir(d) == d {
+				break
+			}
+		}
+	}
+	if exe, err := os.Executable(); err == nil {
+		d := filepath.Dir(exe)
+		candidates = append(candidates,
+			filepath.Join(d, ".deps", "chdb", "libchdb.so"),
+			filepath.Join(d, "..", ".deps", "chdb", "libchdb.so"),
+			filepath.Join(d, "..", "lib", "libchdb.so"))
+	}
+	candidates = append(candidates, "/usr/local/lib/libchdb.so", "/usr/lib/libchdb.so")
+	for _, c := range candidates {
+		if _, err := os.Stat(c); err == nil {
+			return c, nil
+		}
+	}
+	return "", &ConfigError{"no se encontró libchdb.so (el motor embebido): " + LibraryHelp}
+}
+
+// checkWritable makes sure dir exists and can be written.
+func checkWritable(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return &ConfigError{fmt.Sprintf("el directorio de datos %s no se puede crear: %v", dir, err)}
+	}
+	f, err := os.CreateTemp(dir, ".escritura-*")
+	if err != nil {
+		return &ConfigError{fmt.Sprintf("el directorio de datos %s no se puede escribir: %v", dir, err)}
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return nil
+}
+
+// embedded is the chDB backend: a pool of connections to one data
+// directory. chDB runs one statement at a time per connection, so the pool
+// is what lets pages, downloads and the ETL work at once.
+type embedded struct {
+	db    string
+	args  []string
+	pool  chan *chdb.Conn
+	slots chan struct{} // one token per connection that may still be opened
+	types typeCache
+	once  sync.Once
+}
+
+func openEmbedded(ctx context.Context, cfg Config) (Engine, error) {
+	dir := cfg.Embedded.Path
+	if dir == "" {
+		return nil, &ConfigError{"falta warehouse.embedded.path (directorio de datos del motor embebido)"}
+	}
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, &ConfigError{err.Error()}
+	}
+	if err := checkWritable(dir); err != nil {
+		return nil, err
+	}
+	lib, err := FindLibrary(cfg.Embedded.Library)
+	if err != nil {
+		return nil, err
+	}
+	if err := chdb.Load(lib); err != nil {
+		return nil, &ConfigError{err.Error() + "; " + LibraryHelp}
+	}
+	n := cfg.Embedded.Pool
+	if n <= 0 {
+		n = 4
+	}
+	e := &embedded{
+		db: cfg.Database,
+		args:  []string{"--path=" + dir},
+		pool:  make(chan *chdb.Conn, n),
+		slots: make(chan struct{}, n),
+	}
+	for i := 0; i < n; i++ {
+		e.slots <- struct{}{}
+	}
+	// The first connection boots the engine on the data directory and
+	// creates the observatory's database; the rest open on demand.
+	c, err := e.connect(true)
+	if err != nil {
+		return nil, err
+	}
+	e.release(c)
+	return e, nil
+}
+
+func (e *embedded) connect(first bool) (*chdb.Conn, error) {
+	c, err := chdb.Connect(e.args...)
+	if err != nil {
+		return nil, &ConfigError{fmt.Sprintf("no se pudo abrir el almacén embebido (%s): %v", strings.TrimPrefix(e.args[0], "--path="), err)}
+	}
+	if first {
+		if _, _, err := c.Query("CREATE DATABASE IF NOT EXISTS "+quoteIdent(e.db), "TSV"); err != nil {
+			c.Close()
+			return nil, &ConfigError{fmt.Sprintf("no se pudo crear la base de datos %s: %v", e.db, err)}
+		}
+	}
+	// A chDB connection is a session: USE makes the observatory's database
+	// the default for every statement it runs, as the server backend does
+	// with its connection's database.
+	// Decimals keep their scale in text output (0.00, not 0), as ClickHouse
+	// servers before 21.9 always write them, so that exports are the same
+	// bytes from both backends.
+	for _, s := range []string{"USE " + quoteIdent(e.db), "SET output_format_decimal_trailing_zeros = 1"} {
+		if _, _, err := c.Query(s, "TSV"); err != nil {
+			c.Close()
+			return nil, &ConfigError{fmt.Sprintf("no se pudo preparar la conexión (%s): %v", s, err)}
+		}
+	}
+	return c, nil
+}
+
+func (e *embedded) acquire(ctx context.Context) (*chdb.Conn, error) {
+	select {
+	case c := <-e.pool:
+		return c, nil
+	default:
+	}
+	select {
+	case c := <-e.pool:
+		return c, nil
+	case <-e.slots:
+		c, err := e.connect(false)
+		if err != nil {
+			e.slots <- struct{}{}
+			return nil, err
+		}
+		return c, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (e *embedded) release(c *chdb.Conn) { e.pool <- c }
+
+func (e *embedded) Kind() string     { return "embedded" }
+func (e *embedded) Database() string { return e.db }
+
+func (e *embedded) Ping(ctx context.Context) error {
+	_, err := e.Query(ctx, "SELECT 1")
+	return err
+}
+
+func (e *embedded) wrap(sql string, err error) error {
+	var ce *chdb.Error
+	if errors.As(err, &ce) {
+		return &QueryError{Engine: "embedded", SQL: sql, Message: ce.Message}
+	}
+	return err
+}
+
+// Exec runs one statement.
+func (e *embedded) Exec(ctx context.Context, sql string, params ...Param) error {
+	_, err := e.whole(ctx, "TSV", sql, params...)
+	return err
+}
+
+// Query decodes TabSeparatedWithNamesAndTypes output, which carries the
+// column types, into typed values.
+func (e *embedded) Query(ctx context.Context, sql string, params ...Param) (*Result, error) {
+	out, err := e.whole(ctx, "TabSeparatedWithNamesAndTypes", sql, params...)
+	if err != nil {
+		return nil, err
+	}
+	return decodeTSVWithTypes(out)
+}
+
+// whole runs one statement and returns its whole output. chDB cannot
+// interrupt a plain statement from outside, so a context deadline becomes
+// ClickHouse's own max_execution_time for that statement; long reads that
+// must stop on cancellation go through Stream.
+func (e *embedded) whole(ctx context.Context, format, sql string, params ...Param) ([]byte, error) {
+	q, err := Bind(sql, params...)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	c, err := e.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer e.release(c)
+	restore, err := e.limitTime(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	defer restore()
+	out, _, err := c.Query(q, format)
+	return out, e.wrap(q, err)
+}
+
+// limitTime turns the context's deadline into max_execution_time on the
+// connection for the next statement, because chDB cannot interrupt a
+// running statement from another thread; restore puts the default back.
+func (e *embedded) limitTime(ctx context.Context, c *chdb.Conn) (restore func(), err error) {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return func() {}, nil
+	}
+	secs := time.Until(dl).Seconds()
+	if secs <= 0 {
+		return nil, context.DeadlineExceeded
+	}
+	if _, _, err := c.Query(fmt.Sprintf("SET max_execution_time = %.3f", secs), "TSV"); err != nil {
+		return nil, e.wrap("SET max_execution_time", err)
+	}
+	return func() { c.Query("SET max_execution_time = 0", "TSV") }, nil
+}
+
+// Stream reads the result in chunks; between chunks the context is checked
+// and a cancelled query is cancelled in the engine. A deadline also bounds
+// the wait for a chunk that takes long to come (see limitTime).
+func (e *embedded) Stream(ctx context.Context, w io.Writer, format, sql string, params ...Param) error {
+	q, err := Bind(sql, params...)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c, err := e.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	restore, err := e.limitTime(ctx, c)
+	if err != nil {
+		e.release(c)
+		return err
+	}
+	st, err := c.StreamQuery(q, format)
+	if err != nil {
+		restore()
+		e.release(c)
+		return e.wrap(q, err)
+	}
+	var chunk []byte
+	wrote := false
+	for {
+		if err = ctx.Err(); err != nil {
+			break
+		}
+		chunk, err = st.Next(chunk)
+		if err != nil {
+			err = e.wrap(q, err)
+			break
+		}
+		if chunk == nil {
+			break
+		}
+		wrote = true
+		if _, err = w.Write(chunk); err != nil {
+			break
+		}
+	}
+	st.Close()
+	restore()
+	e.release(c)
+	if err == nil && !wrote {
+		// An empty result ends the stream before any chunk, so a format's
+		// header (CSVWithNames, Parquet's schema) would be lost: run it
+		// whole instead, which is cheap when there are no rows.
+		out, err := e.whole(ctx, format, q)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(out)
+		return err
+	}
+	return err
+}
+
+func (e *embedded) Insert(ctx context.Context, table string, columns []string, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	types, err := e.types.columnTypes(ctx, e, table, columns)
+	if err != nil {
+		return err
+	}
+	head := insertHead(table, columns) + " FORMAT TabSeparated\n"
+	b := make([]byte, 0, len(head)+len(rows)*len(columns)*12)
+	b = append(b, head...)
+	for i, row := range rows {
+		if len(row) != len(columns) {
+			return fmt.Errorf("fila %d de %s: %d valores para %d columnas", i+1, table, len(row), len(columns))
+		}
+		for j, v := range row {
+			if j > 0 {
+				b = append(b, '\t')
+			}
+			if b, err = appendTSV(b, v, types[j]); err != nil {
+				return fmt.Errorf("fila %d de %s, columna %s: %w", i+1, table, columns[j], err)
+			}
+		}
+		b = append(b, '\n')
+	}
+	c, err := e.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer e.release(c)
+	_, _, err = c.Query(string(b), "TSV")
+	return e.wrap(head, err)
+}
+
+// Close closes the idle pooled connections. It is called at shutdown, after
+// the HTTP server and the jobs have stopped using the engine.
+func (e *embedded) Close() error {
+	e.once.Do(func() {
+		for {
+			select {
+			case c := <-e.pool:
+				c.Close()
+			default:
+				return
+			}
+		}
+	})
+	return nil
+}
+
+// insertHead is the INSERT statement head both backends use: always with an
+// explicit column list (ClickHouse 18.16 needs it for batch inserts).
+func insertHead(table string, columns []string) string {
+	quoted := make([]string, len(columns))
+	for i, c := range columns {
+		quoted[i] = quoteIdent(c)
+	}
+	return "INSERT INTO " + quoteIdent(table) + " (" + strings.Join(quoted, ", ") + ")"
+}
+
+// decodeTSVWithTypes parses TabSeparatedWithNamesAndTypes output.
+func decodeTSVWithTypes(b []byte) (*Result, error) {
+	res := &Result{}
+	if len(b) == 0 {
+		return res, nil
+	}
+	lines := bytes.Split(bytes.TrimSuffix(b, []byte{'\n'}), []byte{'\n'})
+	if len(lines) < 2 {
+		return nil, fmt.Errorf("respuesta sin cabecera de tipos: %q", b)
+	}
+	names := strings.Split(string(lines[0]), "\t")
+	types := strings.Split(string(lines[1]), "\t")
+	if len(names) != len(types) {
+		return nil, errors.New("cabecera de tipos inconsistente")
+	}
+	res.Columns = make([]Column, len(names))
+	for i := range names {
+		res.Columns[i] = Column{Name: unescapeTSV(names[i]), Type: types[i]}
+	}
+	res.Rows = make([][]any, 0, len(lines)-2)
+	for n, line := range lines[2:] {
+		fields := strings.Split(string(line), "\t")
+		if len(fields) != len(names) {
+			return nil, fmt.Errorf("fila %d: %d campos para %d columnas", n+1, len(fields), len(names))
+		}
+		row := make([]any, len(fields))
+		for i, f := range fields {
+			t, _ := baseType(types[i])
+			if f != `\N` && !strings.HasPrefix(t, "Array(") {
+				f = unescapeTSV(f)
+			}
+			v, err := parseText(f, types[i])
+			if err != nil {
+				return nil, fmt.Errorf("fila %d, columna %s (%s): %w", n+1, names[i], types[i], err)
+			}
+			row[i] = v
+		}
+		res.Rows = append(res.Rows, row)
+	}
+	return res, nil
+}
+
+// typeCache remembers the column types of tables for inserts.
+type typeCache struct {
+	mu sync.Mutex
+	m  map[string]map[string]string
+}
+
+func (tc *typeCache) columnTypes(ctx context.Context, e Engine, table string, columns []string) ([]string, error) {
+	tc.mu.Lock()
+	cols, ok := tc.m[table]
+	tc.mu.Unlock()
+	if !ok {
+		res, err := e.Query(ctx, "SELECT name, type FROM system.columns WHERE database = {db:String} AND table = {t:String}",
+			P("db", e.Database()), P("t", table))
+		if err != nil {
+			return nil, err
+		}
+		if len(res.Rows) == 0 {
+			return nil, fmt.Errorf("la tabla %s no existe", table)
+		}
+		cols = make(map[string]string, len(res.Rows))
+		for _, r := range res.Rows {
+			cols[r[0].(string)] = r[1].(string)
+		}
+		tc.mu.Lock()
+		if tc.m == nil {
+			tc.m = map[string]map[string]string{}
+		}
+		tc.m[table] = cols
+		tc.mu.Unlock()
+	}
+	out := make([]string, len(columns))
+	for i, c := range columns {
+		t, ok := cols[c]
+		if !ok {
+			return nil, fmt.Errorf("la tabla %s no tiene la columna %s", table, c)
+		}
+		out[i] = t
+	}
+	return out, nil
+}
+
+// forget drops cached column types (after migrations change a table).
+func (tc *typeCache) forget() {
+	tc.mu.Lock()
+	tc.m = nil
+	tc.mu.Unlock()
+}
