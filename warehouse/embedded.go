@@ -108,7 +108,7 @@ func openEmbedded(ctx context.Context, cfg Config) (Engine, error) {
 		n = 4
 	}
 	e := &embedded{
-		db: cfg.Database,
+		db:    cfg.Database,
 		args:  []string{"--path=" + dir},
 		pool:  make(chan *chdb.Conn, n),
 		slots: make(chan struct{}, n),

@@ -46,7 +46,7 @@ func openServer(ctx context.Context, cfg Config) (Engine, error) {
 	}
 	// The database may not exist yet, and the handshake fails on a missing
 	// database, so connect to "default" first to create it.
-	boot, err := dialServer(sc, "default")
+	boot, err := dialServer(sc, "default", cfg.Cluster)
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +69,7 @@ func openServer(ctx context.Context, cfg Config) (Engine, error) {
 		return nil, &ConfigError{fmt.Sprintf("no se pudo crear la base de datos %s: %v", cfg.Database, oneLine(err))}
 	}
 	boot.Close()
-	conn, err := dialServer(sc, cfg.Database)
+	conn, err := dialServer(sc, cfg.Database, cfg.Cluster)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +108,7 @@ func openServer(ctx context.Context, cfg Config) (Engine, error) {
 	return s, nil
 }
 
-func dialServer(sc ServerConfig, db string) (driver.Conn, error) {
+func dialServer(sc ServerConfig, db, cluster string) (driver.Conn, error) {
 	opts := &clickhouse.Options{
 		Addr:             sc.Addrs,
 		Auth:             clickhouse.Auth{Database: db, Username: sc.User, Password: sc.Password},
@@ -117,6 +117,12 @@ func dialServer(sc ServerConfig, db string) (driver.Conn, error) {
 		MaxIdleConns:     4,
 		ConnMaxLifetime:  time.Hour,
 		ConnOpenStrategy: clickhouse.ConnOpenInOrder,
+	}
+	if cluster != "" {
+		// An insert into a Distributed table returns only when every shard
+		// has the rows, so a committed ETL batch is really in the cluster
+		// (the default queues them on the receiving node and sends later).
+		opts.Settings = clickhouse.Settings{"insert_distributed_sync": 1}
 	}
 	if sc.TLS {
 		opts.TLS = &tls.Config{InsecureSkipVerify: sc.TLSSkipVerify}

@@ -1,0 +1,37 @@
+# Observatorio. `make run` and `make test` work on a fresh machine: they
+# install what they need first (libchdb.so from the npm registry, Go modules).
+
+GO        ?= go
+BIN       := bin/observatory
+CHDB_LIB  := .deps/chdb/libchdb.so
+PKGS      := ./...
+
+.PHONY: run test deps build vet bench clean fmt
+
+## run: the observatory on the embedded engine with demo data, on http://localhost:8080
+run: deps build
+	$(BIN) serve --demo
+
+## test: unit and integration tests, on embedded chDB and on a throwaway ClickHouse server
+test: deps
+	$(GO) vet $(PKGS)
+	$(GO) test -count=1 -timeout 25m $(PKGS)
+
+## deps: libchdb.so (pinned, integrity-checked) and Go modules
+deps: $(CHDB_LIB)
+	$(GO) mod download
+
+$(CHDB_LIB): scripts/install-chdb.sh
+	./scripts/install-chdb.sh
+
+build:
+	$(GO) build -o $(BIN) ./cmd/observatory
+
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin var

@@ -1,0 +1,263 @@
+// Command observatory is the observatory's one binary. This file only wires
+// the packages together; each subcommand's work lives in its package.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/observatorio-civico/observatorio/config"
+	"github.com/observatorio-civico/observatorio/etl"
+	"github.com/observatorio-civico/observatorio/etl/demo"
+	"github.com/observatorio-civico/observatorio/liquidation"
+	"github.com/observatorio-civico/observatorio/server"
+	"github.com/observatorio-civico/observatorio/warehouse"
+)
+
+const usage = `observatory: observatorio de transparencia tributaria municipal
+
+Uso:
+  observatory serve    [--config ARCHIVO] [--demo]     sirve el sitio (migra y siembra al arrancar)
+  observatory migrate  [--config ARCHIVO] [--print]    aplica las migraciones del esquema
+  observatory demo load [--config ARCHIVO] [--scale X] carga los datos sintéticos de demostración
+  observatory liquidate [--explain] [--verify] [--rules RUTA] [ARCHIVO...]
+                                                      recalcula liquidaciones (JSON Lines); ver liquidation/README.md
+  observatory check [URL]                              comprueba que el servicio responde (por defecto http://127.0.0.1:8080/readyz)
+  observatory version
+
+Configuración: un archivo YAML (--config u OBSERVATORIO_CONFIG) y variables de entorno:
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	level := slog.LevelInfo
+	if os.Getenv("OBSERVATORIO_LOG_LEVEL") == "debug" {
+		level = slog.LevelDebug
+	}
+	slog.SetDefault(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})))
+	if len(args) == 0 {
+		printUsage(stderr)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	switch args[0] {
+	case "serve":
+		err = serve(ctx, args[1:])
+	case "migrate":
+		err = migrate(ctx, args[1:], stdout)
+	case "demo":
+		err = demoCmd(ctx, args[1:], stdout)
+	case "liquidate":
+		// The liquidation core has its own exit codes (1: some line failed,
+		// 2: bad options or rules) and writes its own errors.
+		return liquidation.RunCLI(ctx, args[1:], os.Stdin, stdout, stderr)
+	case "check":
+		err = check(ctx, args[1:])
+	case "version":
+		fmt.Fprintf(stdout, "observatory (chDB %s)\n", warehouse.ChDBVersion)
+	case "help", "-h", "--help":
+		printUsage(stdout)
+	default:
+		fmt.Fprintf(stderr, "observatory: orden desconocida %q\n\n", args[0])
+		printUsage(stderr)
+		return 2
+	}
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 2
+		}
+		fmt.Fprintf(stderr, "observatory: %s\n", strings.Join(strings.Fields(err.Error()), " "))
+		return 1
+	}
+	return 0
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprint(w, usage)
+	for _, e := range config.Env {
+		fmt.Fprintf(w, "  %-40s %s\n", e[0], e[1])
+	}
+}
+
+// open loads the configuration and opens the warehouse.
+func open(ctx context.Context, configPath string) (config.Config, warehouse.Engine, error) {
+	cfg, err := config.Load(configPath)
+	if err != nil {
+		return cfg, nil, err
+	}
+	eng, err := warehouse.Open(ctx, cfg.Warehouse)
+	return cfg, eng, err
+}
+
+// prepare migrates the schema and seeds the DIVIPOLA list.
+func prepare(ctx context.Context, cfg config.Config, eng warehouse.Engine) error {
+	if _, err := warehouse.Migrate(ctx, eng, cfg.Warehouse.Cluster); err != nil {
+		return err
+	}
+	n, err := warehouse.SeedEntities(ctx, eng)
+	if n > 0 {
+		slog.Info("DIVIPOLA cargada", "entidades", n)
+	}
+	return err
+}
+
+func serve(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	configPath := fs.String("config", "", "archivo de configuración YAML")
+	demoMode := fs.Bool("demo", false, "instancia de demostración: carga los datos sintéticos si el almacén está vacío")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, eng, err := open(ctx, *configPath)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	cfg.Demo = cfg.Demo || *demoMode
+	if err := prepare(ctx, cfg, eng); err != nil {
+		return err
+	}
+	if cfg.Demo {
+		if err := loadDemoIfEmpty(ctx, eng, demo.DefaultOptions()); err != nil {
+			return err
+		}
+	}
+	return server.New(eng, server.Options{Addr: cfg.HTTP.Addr, Demo: cfg.Demo}).ListenAndServe(ctx)
+}
+
+func loadDemoIfEmpty(ctx context.Context, eng warehouse.Engine, o demo.Options) error {
+	res, err := eng.Query(ctx, "SELECT count() FROM liquidations")
+	if err != nil {
+		return err
+	}
+	if res.Rows[0][0].(uint64) > 0 {
+		return nil
+	}
+	return loadDemo(ctx, eng, o)
+}
+
+func loadDemo(ctx context.Context, eng warehouse.Engine, o demo.Options) error {
+	key, generated, err := etl.KeyFromEnv(true)
+	if err != nil {
+		return err
+	}
+	if generated {
+		slog.Warn("modo demostración: clave de seudonimización generada al azar para este proceso; en producción defina OBSERVATORIO_PSEUDONYM_KEY")
+	}
+	p, err := etl.NewPseudonymizer(key)
+	if err != nil {
+		return err
+	}
+	rep, err := etl.LoadDemo(ctx, eng, p, o)
+	if err != nil {
+		return err
+	}
+	slog.Info("datos de demostración cargados", "liquidaciones", rep.Liquidations, "pagos", rep.Payments, "ejecucion", rep.RunID)
+	return nil
+}
+
+func migrate(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	configPath := fs.String("config", "", "archivo de configuración YAML")
+	print := fs.Bool("print", false, "imprime el DDL sin aplicarlo (con --cluster, el de clúster)")
+	cluster := fs.String("cluster", "", "con --print: nombre del clúster para el DDL ON CLUSTER")
+	database := fs.String("database", "observatorio", "con --print: base de datos")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *print {
+		migs, err := warehouse.Migrations()
+		if err != nil {
+			return err
+		}
+		l := warehouse.Layout{Database: *database, Cluster: *cluster}
+		for _, m := range migs {
+			stmts, err := l.Statements(m.SQL)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "-- %04d_%s\n", m.Version, m.Name)
+			for _, s := range stmts {
+				fmt.Fprintf(stdout, "%s;\n\n", s)
+			}
+		}
+		return nil
+	}
+	cfg, eng, err := open(ctx, *configPath)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	rep, err := warehouse.Migrate(ctx, eng, cfg.Warehouse.Cluster)
+	if err != nil {
+		return err
+	}
+	n, err := warehouse.SeedEntities(ctx, eng)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "esquema en la versión %d (%d migraciones aplicadas ahora), %d entidades DIVIPOLA sembradas, motor %s\n",
+		rep.Current, len(rep.Applied), n, eng.Kind())
+	return nil
+}
+
+func demoCmd(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) == 0 || args[0] != "load" {
+		return errors.New("uso: observatory demo load [--config ARCHIVO] [--scale X] [--seed N]")
+	}
+	fs := flag.NewFlagSet("demo load", flag.ContinueOnError)
+	configPath := fs.String("config", "", "archivo de configuración YAML")
+	o := demo.DefaultOptions()
+	fs.Float64Var(&o.Scale, "scale", o.Scale, "tamaño relativo (1 ≈ 5.100 liquidaciones)")
+	fs.Uint64Var(&o.Seed, "seed", o.Seed, "semilla (misma semilla, mismos datos)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	cfg, eng, err := open(ctx, *configPath)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	if err := prepare(ctx, cfg, eng); err != nil {
+		return err
+	}
+	return loadDemo(ctx, eng, o)
+}
+
+// check is the container health probe: the runtime image has no curl.
+func check(ctx context.Context, args []string) error {
+	url := "http://127.0.0.1:8080/readyz"
+	if len(args) > 0 {
+		url = args[0]
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s respondió %s", url, resp.Status)
+	}
+	return nil
+}

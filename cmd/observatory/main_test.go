@@ -1,0 +1,303 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/observatorio-civico/observatorio/config"
+	"github.com/observatorio-civico/observatorio/warehouse"
+	"github.com/observatorio-civico/observatorio/warehouse/chserver"
+)
+
+// The binary is built once and run as a subprocess: that is how an operator
+// meets it, and chDB's one-library-per-process rule makes a fresh process
+// the only way to test a missing library.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "observatory-bin-*")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "observatory")
+	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func chdbLib(t *testing.T) string {
+	lib, err := warehouse.FindLibrary(os.Getenv("OBSERVATORIO_CHDB_LIB"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lib
+}
+
+func freeAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// cleanEnv is the process environment without the observatory's variables.
+func cleanEnv(extra ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "OBSERVATORIO_") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, extra...)
+}
+
+// runBinary runs the binary to completion and returns exit code and stderr.
+func runBinary(t *testing.T, dir string, env []string, args ...string) (int, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd.Dir = dir
+	cmd.Env = env
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return code, stderr.String()
+}
+
+func TestBadConfigurationFailsWithOneLine(t *testing.T) {
+	dir := t.TempDir()
+	readOnly := filepath.Join(dir, "solo-lectura")
+	os.Mkdir(readOnly, 0o555)
+	cases := []struct {
+		name string
+		env  []string
+		want string
+	}{
+		{"missing library", []string{"OBSERVATORIO_CHDB_LIB=" + filepath.Join(dir, "no-existe", "libchdb.so"), "OBSERVATORIO_DATA_DIR=" + filepath.Join(dir, "datos")}, "make deps"},
+		{"unreachable server", []string{"OBSERVATORIO_CLICKHOUSE_ADDR=127.0.0.1:1"}, "no se pudo conectar con ClickHouse en 127.0.0.1:1"},
+		{"unwritable data directory", []string{"OBSERVATORIO_CHDB_LIB=" + chdbLib(t), "OBSERVATORIO_DATA_DIR=" + filepath.Join(readOnly, "datos")}, "no se puede crear"},
+		{"unknown config key", []string{"OBSERVATORIO_CONFIG=" + writeFile(t, dir, "malo.yaml", "warehouse:\n  servidor: {}\n")}, "servidor"},
+	}
+	if os.Geteuid() == 0 {
+		// root writes anywhere: use a path under a regular file instead.
+		f := writeFile(t, dir, "archivo", "x")
+		cases[2].env[1] = "OBSERVATORIO_DATA_DIR=" + filepath.Join(f, "datos")
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, stderr := runBinary(t, dir, cleanEnv(c.env...), "migrate")
+			if code == 0 {
+				t.Fatalf("exit 0; stderr: %s", stderr)
+			}
+			lines := strings.Split(strings.TrimSpace(stderr), "\n")
+			last := lines[len(lines)-1]
+			if len(lines) != 1 || !strings.HasPrefix(last, "observatory: ") || !strings.Contains(last, c.want) {
+				t.Fatalf("stderr is not one line naming the problem (%q):\n%s", c.want, stderr)
+			}
+		})
+	}
+}
+
+func writeFile(t *testing.T, dir, name, content string) string {
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestWalkingSkeleton runs `observatory serve --demo` on each engine and
+// reads the home page, its chart and its CSV over real HTTP.
+func TestWalkingSkeleton(t *testing.T) {
+	t.Run("embedded", func(t *testing.T) {
+		dir := t.TempDir()
+		skeleton(t, dir, cleanEnv("OBSERVATORIO_CHDB_LIB="+chdbLib(t), "OBSERVATORIO_DATA_DIR="+filepath.Join(dir, "almacen")))
+		// The data directory persists: a second start finds the data and
+		// does not load the demo again.
+		skeleton(t, dir, cleanEnv("OBSERVATORIO_CHDB_LIB="+chdbLib(t), "OBSERVATORIO_DATA_DIR="+filepath.Join(dir, "almacen")))
+	})
+	t.Run("server", func(t *testing.T) {
+		srv := chserver.Start(t, chserver.Options{Name: "esqueleto", User: "observatorio", Password: "clave-de-prueba"})
+		skeleton(t, t.TempDir(), cleanEnv(
+			"OBSERVATORIO_CLICKHOUSE_ADDR="+srv.Addr(),
+			"OBSERVATORIO_CLICKHOUSE_HTTP_ADDR="+srv.HTTPAddr(),
+			"OBSERVATORIO_CLICKHOUSE_USER="+srv.User(),
+			"OBSERVATORIO_CLICKHOUSE_PASSWORD="+srv.Password(),
+		))
+	})
+}
+
+func skeleton(t *testing.T, dir string, env []string) {
+	t.Helper()
+	addr := freeAddr(t)
+	cmd := exec.Command(binary, "serve", "--demo")
+	cmd.Dir = dir
+	cmd.Env = append(env, "OBSERVATORIO_HTTP_ADDR="+addr)
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var log strings.Builder
+	logDone := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			log.WriteString(sc.Text() + "\n")
+		}
+		close(logDone)
+	}()
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve did not exit cleanly on SIGTERM: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+			t.Error("serve did not stop within 30 s of SIGTERM")
+		}
+		<-logDone
+		if t.Failed() {
+			t.Logf("serve log:\n%s", log.String())
+		}
+	}()
+	base := "http://" + addr
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not ready after 90 s")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+
+	home := get(t, base+"/", "text/html")
+	for _, want := range []string{`lang="es-CO"`, "Recaudo mensual por municipio", "5.100</strong> liquidaciones", "Datos de demostración",
+		`data-grafico="/graficos/recaudo-mensual.json"`, `href="/datos/recaudo-mensual.csv"`, `/static/vendor/echarts/echarts.min.js`, "BUCARAMANGA (68001)"} {
+		if !strings.Contains(home, want) {
+			t.Errorf("home page lacks %q", want)
+		}
+	}
+	if strings.Contains(home, "<script>") {
+		t.Error("home page has an inline script")
+	}
+	option := get(t, base+"/graficos/recaudo-mensual.json", "application/json")
+	if !strings.Contains(option, `"aria"`) || !strings.Contains(option, "CÁQUEZA") {
+		t.Errorf("chart option: %.300s", option)
+	}
+	body := get(t, base+"/datos/recaudo-mensual.csv", "text/csv")
+	recs, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	if err != nil {
+		t.Fatalf("CSV does not parse: %v", err)
+	}
+	if strings.Join(recs[0], ",") != "mes,codigo_municipio,municipio,impuesto,pagos,recaudo,suprimido" || len(recs) < 100 {
+		t.Fatalf("CSV header %v, %d rows", recs[0], len(recs))
+	}
+	js := get(t, base+"/static/vendor/echarts/echarts.min.js", "")
+	if len(js) < 900_000 {
+		t.Fatalf("echarts.min.js is %d bytes", len(js))
+	}
+}
+
+func get(t *testing.T, url, wantType string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %s\n%s", url, resp.Status, b)
+	}
+	if wantType != "" && !strings.HasPrefix(resp.Header.Get("Content-Type"), wantType) {
+		t.Fatalf("GET %s: Content-Type %q", url, resp.Header.Get("Content-Type"))
+	}
+	return string(b)
+}
+
+// TestComposeFile reads docker-compose.yml: no Docker engine runs here, so
+// this checks what can be checked by reading: pinned images, a volume and a
+// healthcheck for ClickHouse, and only environment variables the
+// observatory knows.
+func TestComposeFile(t *testing.T) {
+	b, err := os.ReadFile("../../docker-compose.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var compose struct {
+		Services map[string]struct {
+			Image       string            `yaml:"image"`
+			Build       any               `yaml:"build"`
+			Environment map[string]string `yaml:"environment"`
+			Volumes     []string          `yaml:"volumes"`
+			Healthcheck map[string]any    `yaml:"healthcheck"`
+			Command     []string          `yaml:"command"`
+		} `yaml:"services"`
+	}
+	if err := yaml.Unmarshal(b, &compose); err != nil {
+		t.Fatal(err)
+	}
+	ch, obs := compose.Services["clickhouse"], compose.Services["observatory"]
+	if !strings.HasPrefix(ch.Image, "clickhouse/clickhouse-server:") || strings.HasSuffix(ch.Image, ":latest") {
+		t.Errorf("clickhouse image not pinned: %q", ch.Image)
+	}
+	if len(ch.Volumes) == 0 || ch.Healthcheck == nil || obs.Healthcheck == nil {
+		t.Error("clickhouse needs a volume and a healthcheck; observatory a healthcheck")
+	}
+	if obs.Build == nil {
+		t.Error("observatory is not built from the Dockerfile")
+	}
+	known := map[string]bool{"OBSERVATORIO_PSEUDONYM_KEY": true}
+	for _, e := range config.Env {
+		known[e[0]] = true
+	}
+	for k := range obs.Environment {
+		if !known[k] {
+			t.Errorf("docker-compose sets %s, which the observatory does not read", k)
+		}
+	}
+	if obs.Environment["OBSERVATORIO_CLICKHOUSE_ADDR"] != "clickhouse:9000" {
+		t.Error("observatory is not pointed at the clickhouse service")
+	}
+	if _, err := os.Stat("../../Dockerfile"); err != nil {
+		t.Error(err)
+	}
+}

@@ -1,0 +1,141 @@
+// Package config reads the observatory's one configuration file (YAML) and
+// applies environment overrides. Secrets (the ClickHouse password, later the
+// pseudonymization key and the admin token) never come from the file itself:
+// only from the environment or from a file path the configuration names.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/observatorio-civico/observatorio/warehouse"
+)
+
+// Config is the whole configuration.
+type Config struct {
+	HTTP      HTTP             `yaml:"http"`
+	Warehouse warehouse.Config `yaml:"warehouse"`
+	// Demo marks a demonstration instance: `serve --demo` loads the
+	// synthetic data set when the warehouse is empty, and pages say that
+	// the figures are synthetic.
+	Demo bool `yaml:"demo"`
+}
+
+// HTTP configures the public server.
+type HTTP struct {
+	Addr string `yaml:"addr"`
+	// PublicURL is the address citizens use (for links in feeds and
+	// metadata); empty derives it from the request.
+	PublicURL string `yaml:"public_url"`
+}
+
+// Default returns the configuration used when no file is given: embedded
+// engine under ./var/warehouse, HTTP on :8080.
+func Default() Config {
+	return Config{
+		HTTP: HTTP{Addr: ":8080"},
+		Warehouse: warehouse.Config{
+			Database: "observatorio",
+			Embedded: warehouse.EmbeddedConfig{Path: "var/warehouse", Pool: 4},
+			Server:   warehouse.ServerConfig{DialTimeout: 5 * time.Second, QueryTimeout: 5 * time.Minute},
+		},
+	}
+}
+
+// Env lists the environment variables Load reads, with what they set.
+var Env = [][2]string{
+	{"OBSERVATORIO_CONFIG", "ruta del archivo de configuración YAML"},
+	{"OBSERVATORIO_HTTP_ADDR", "http.addr (dirección de escucha, p. ej. :8080)"},
+	{"OBSERVATORIO_DATA_DIR", "warehouse.embedded.path (directorio de datos de chDB)"},
+	{"OBSERVATORIO_CHDB_LIB", "warehouse.embedded.library (ruta de libchdb.so)"},
+	{"OBSERVATORIO_DATABASE", "warehouse.database"},
+	{"OBSERVATORIO_CLICKHOUSE_ADDR", "warehouse.server.addrs, separadas por comas (activa el modo servidor)"},
+	{"OBSERVATORIO_CLICKHOUSE_HTTP_ADDR", "warehouse.server.http_addrs, separadas por comas"},
+	{"OBSERVATORIO_CLICKHOUSE_USER", "warehouse.server.user"},
+	{"OBSERVATORIO_CLICKHOUSE_PASSWORD", "contraseña de ClickHouse (solo por entorno)"},
+	{"OBSERVATORIO_CLICKHOUSE_PASSWORD_FILE", "warehouse.server.password_file"},
+	{"OBSERVATORIO_CLICKHOUSE_TLS", "warehouse.server.tls (1/true)"},
+	{"OBSERVATORIO_CLUSTER", "warehouse.cluster (nombre del clúster en remote_servers)"},
+}
+
+// Load reads the file at path (optional: "" uses the defaults alone), then
+// applies the environment. Unknown keys in the file are errors, so a typo
+// does not silently fall back to a default.
+func Load(path string) (Config, error) {
+	cfg := Default()
+	if path == "" {
+		path = os.Getenv("OBSERVATORIO_CONFIG")
+	}
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return cfg, fmt.Errorf("configuración: %w", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		dec.KnownFields(true)
+		// An empty file decodes to io.EOF: the defaults stand.
+		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+			return cfg, fmt.Errorf("configuración %s: %v", path, err)
+		}
+	}
+	if err := applyEnv(&cfg, os.LookupEnv); err != nil {
+		return cfg, err
+	}
+	return cfg, resolveSecrets(&cfg)
+}
+
+func applyEnv(cfg *Config, lookup func(string) (string, bool)) error {
+	str := func(name string, dst *string) {
+		if v, ok := lookup(name); ok {
+			*dst = v
+		}
+	}
+	list := func(name string, dst *[]string) {
+		if v, ok := lookup(name); ok {
+			*dst = nil
+			for _, p := range strings.Split(v, ",") {
+				if p = strings.TrimSpace(p); p != "" {
+					*dst = append(*dst, p)
+				}
+			}
+		}
+	}
+	str("OBSERVATORIO_HTTP_ADDR", &cfg.HTTP.Addr)
+	str("OBSERVATORIO_DATA_DIR", &cfg.Warehouse.Embedded.Path)
+	str("OBSERVATORIO_CHDB_LIB", &cfg.Warehouse.Embedded.Library)
+	str("OBSERVATORIO_DATABASE", &cfg.Warehouse.Database)
+	list("OBSERVATORIO_CLICKHOUSE_ADDR", &cfg.Warehouse.Server.Addrs)
+	list("OBSERVATORIO_CLICKHOUSE_HTTP_ADDR", &cfg.Warehouse.Server.HTTPAddrs)
+	str("OBSERVATORIO_CLICKHOUSE_USER", &cfg.Warehouse.Server.User)
+	str("OBSERVATORIO_CLICKHOUSE_PASSWORD", &cfg.Warehouse.Server.Password)
+	str("OBSERVATORIO_CLICKHOUSE_PASSWORD_FILE", &cfg.Warehouse.Server.PasswordFile)
+	str("OBSERVATORIO_CLUSTER", &cfg.Warehouse.Cluster)
+	if v, ok := lookup("OBSERVATORIO_CLICKHOUSE_TLS"); ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("OBSERVATORIO_CLICKHOUSE_TLS=%q: use true o false", v)
+		}
+		cfg.Warehouse.Server.TLS = b
+	}
+	return nil
+}
+
+func resolveSecrets(cfg *Config) error {
+	sc := &cfg.Warehouse.Server
+	if sc.Password == "" && sc.PasswordFile != "" {
+		b, err := os.ReadFile(sc.PasswordFile)
+		if err != nil {
+			return fmt.Errorf("no se pudo leer la contraseña de ClickHouse: %w", err)
+		}
+		sc.Password = strings.TrimRight(string(b), "\r\n")
+	}
+	return nil
+}

@@ -1,0 +1,240 @@
+// Package server is the observatory's HTTP front: routes, middleware and
+// thin handlers that call analytics, datasets and dashboards.
+package server
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/observatorio-civico/observatorio/analytics"
+	"github.com/observatorio-civico/observatorio/dashboards"
+	"github.com/observatorio-civico/observatorio/datasets"
+	"github.com/observatorio-civico/observatorio/warehouse"
+)
+
+// Options configure the server.
+type Options struct {
+	Addr string
+	Demo bool
+	// Now is the clock (tests pin it).
+	Now func() time.Time
+}
+
+// Server serves the observatory.
+type Server struct {
+	eng  warehouse.Engine
+	opts Options
+	mux  *gin.Engine
+}
+
+// New builds the server on an open, migrated warehouse.
+func New(eng warehouse.Engine, opts Options) *Server {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	gin.SetMode(gin.ReleaseMode)
+	s := &Server{eng: eng, opts: opts, mux: gin.New()}
+	s.mux.Use(gin.Recovery(), accessLog(), securityHeaders())
+	s.routes()
+	return s
+}
+
+// Handler is the HTTP handler.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+func (s *Server) routes() {
+	r := s.mux
+	r.GET("/", s.home)
+	r.GET("/graficos/:id", s.chartOption)
+	r.GET("/datos/:file", s.download)
+	r.StaticFS("/static", http.FS(dashboards.Assets()))
+	r.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok\n") })
+	r.GET("/readyz", s.ready)
+	r.NoRoute(func(c *gin.Context) { c.String(http.StatusNotFound, "No encontrado.\n") })
+}
+
+// ListenAndServe serves until ctx ends, then shuts down gracefully.
+func (s *Server) ListenAndServe(ctx context.Context) error {
+	srv := &http.Server{
+		Addr:              s.opts.Addr,
+		Handler:           s.mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		// No WriteTimeout: long downloads keep streaming.
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	slog.Info("observatorio en servicio", "direccion", s.opts.Addr, "motor", s.eng.Kind())
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func (s *Server) ready(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.eng.Ping(ctx); err != nil {
+		c.String(http.StatusServiceUnavailable, "almacén no disponible\n")
+		return
+	}
+	c.String(http.StatusOK, "ok\n")
+}
+
+// monthlyChart builds the home page's chart from the warehouse.
+func (s *Server) monthlyChart(ctx context.Context) (*dashboards.Chart, error) {
+	ds, err := datasets.Get("recaudo-mensual")
+	if err != nil {
+		return nil, err
+	}
+	res, err := analytics.Run(ctx, s.eng, ds.Query, ds.Params(s.opts.Now())...)
+	if err != nil {
+		return nil, err
+	}
+	return dashboards.MonthlyCollections(res)
+}
+
+func (s *Server) home(c *gin.Context) {
+	ctx := c.Request.Context()
+	sum, err := analytics.Run(ctx, s.eng, "resumen")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	chart, err := s.monthlyChart(ctx)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	row := sum.Rows[0]
+	last := "todavía no hay cargas"
+	if t, ok := row[sum.Index("ultima_carga")].(time.Time); ok && t.Year() > 1970 {
+		last = dashboards.Date(t)
+	}
+	page := &dashboards.HomePage{
+		Page: dashboards.Page{
+			Title:       "Recaudo municipal",
+			Description: "Recaudo de impuestos municipales de Colombia, con datos abiertos y verificables.",
+			Demo:        s.opts.Demo,
+			Engine:      engineLabel(s.eng),
+			Charts:      []*dashboards.Chart{chart},
+		},
+		Summary: dashboards.Summary{
+			Liquidations:           dashboards.Number(int64(row[sum.Index("liquidaciones")].(uint64))),
+			Payments:               dashboards.Number(int64(row[sum.Index("pagos")].(uint64))),
+			Municipalities:         dashboards.Number(int64(row[sum.Index("municipios")].(uint64))),
+			MunicipalitiesWithData: dashboards.Number(int64(row[sum.Index("municipios_con_datos")].(uint64))),
+			LastLoad:               last,
+		},
+		K: datasets.DefaultK,
+	}
+	var buf bytes.Buffer
+	if err := dashboards.RenderHome(&buf, page); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Data(http.StatusOK, "text/html; charset=utf-8", buf.Bytes())
+}
+
+func (s *Server) chartOption(c *gin.Context) {
+	if c.Param("id") != "recaudo-mensual.json" {
+		c.String(http.StatusNotFound, "No existe ese gráfico.\n")
+		return
+	}
+	chart, err := s.monthlyChart(c.Request.Context())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Data(http.StatusOK, "application/json; charset=utf-8", chart.Option)
+}
+
+func (s *Server) download(c *gin.Context) {
+	file := c.Param("file")
+	const ext = ".csv"
+	if len(file) <= len(ext) || file[len(file)-len(ext):] != ext {
+		c.String(http.StatusNotFound, "Formato no disponible.\n")
+		return
+	}
+	ds, err := datasets.Get(file[:len(file)-len(ext)])
+	if err != nil {
+		c.String(http.StatusNotFound, "No existe ese conjunto de datos.\n")
+		return
+	}
+	w := &deferredHeaders{c: c, contentType: "text/csv; charset=utf-8", disposition: `attachment; filename="` + file + `"`}
+	if err := ds.WriteCSV(c.Request.Context(), s.eng, w, s.opts.Now()); err != nil {
+		if !w.started {
+			s.fail(c, err)
+			return
+		}
+		// The body has begun: the client sees a truncated file (no
+		// Content-Length to satisfy) and the log says why.
+		slog.Error("descarga interrumpida", "conjunto", ds.ID, "error", err)
+	}
+}
+
+// deferredHeaders sends the success headers with the first byte of the
+// body, so that an export failing before it starts still gets an error
+// status instead of an empty 200.
+type deferredHeaders struct {
+	c                        *gin.Context
+	contentType, disposition string
+	started                  bool
+}
+
+func (d *deferredHeaders) Write(p []byte) (int, error) {
+	if !d.started {
+		d.started = true
+		d.c.Header("Content-Type", d.contentType)
+		d.c.Header("Content-Disposition", d.disposition)
+		d.c.Status(http.StatusOK)
+	}
+	return d.c.Writer.Write(p)
+}
+
+func (s *Server) fail(c *gin.Context, err error) {
+	slog.Error("error al atender", "ruta", c.FullPath(), "error", err)
+	c.String(http.StatusInternalServerError, "Error interno. El equipo del observatorio fue notificado en el registro.\n")
+}
+
+func engineLabel(e warehouse.Engine) string {
+	if e.Kind() == "embedded" {
+		return "ClickHouse embebido (chDB)"
+	}
+	return "servidor ClickHouse"
+}
+
+func accessLog() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		slog.Debug("http", "metodo", c.Request.Method, "ruta", c.Request.URL.Path, "estado", c.Writer.Status(), "ms", time.Since(start).Milliseconds())
+	}
+}
+
+// securityHeaders: pages load scripts, styles and data from the observatory
+// only; no inline script is ever needed.
+func securityHeaders() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		h := c.Writer.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'self'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+		c.Next()
+	}
+}

@@ -1,0 +1,123 @@
+// Package whtest gives tests a real warehouse on each engine: embedded chDB
+// (one data directory per test process, one database per test) and a
+// throwaway ClickHouse server started by chserver. Integration suites call
+// Each so that the same assertions run on both.
+package whtest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/observatorio-civico/observatorio/warehouse"
+	"github.com/observatorio-civico/observatorio/warehouse/chserver"
+)
+
+var (
+	embeddedOnce sync.Once
+	embeddedDir  string
+	embeddedErr  error
+	dbSeq        atomic.Int64
+)
+
+// chDB keeps one storage path per process, so every test of a package
+// shares one data directory and isolates itself in its own database.
+func sharedDir() (string, error) {
+	embeddedOnce.Do(func() {
+		embeddedDir, embeddedErr = os.MkdirTemp("", "observatorio-chdb-test-*")
+	})
+	return embeddedDir, embeddedErr
+}
+
+func uniqueDB(t testing.TB) string {
+	name := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '_'
+	}, t.Name())
+	if len(name) > 40 {
+		name = name[len(name)-40:]
+	}
+	return fmt.Sprintf("t%d_%s", dbSeq.Add(1), name)
+}
+
+// Embedded opens the embedded engine on a fresh database, migrated.
+func Embedded(t testing.TB) warehouse.Engine {
+	t.Helper()
+	dir, err := sharedDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := warehouse.Open(context.Background(), warehouse.Config{
+		Database: uniqueDB(t),
+		Embedded: warehouse.EmbeddedConfig{Path: dir, Library: os.Getenv("OBSERVATORIO_CHDB_LIB"), Pool: 4},
+	})
+	if err != nil {
+		t.Fatalf("motor embebido: %v", err)
+	}
+	return prepare(t, e)
+}
+
+// Server starts a throwaway ClickHouse server (skipping the test when the
+// binary is not installed) and opens the server engine on it, migrated.
+func Server(t testing.TB) (warehouse.Engine, *chserver.Server) {
+	t.Helper()
+	srv := chserver.Start(t, chserver.Options{Name: "observatorio", User: "observatorio", Password: "clave-de-prueba"})
+	e := OpenServer(t, srv, "")
+	return prepare(t, e), srv
+}
+
+// OpenServer opens the server engine on running servers (not migrated).
+func OpenServer(t testing.TB, srv *chserver.Server, cluster string, more ...*chserver.Server) warehouse.Engine {
+	t.Helper()
+	cfg := warehouse.Config{
+		Database: uniqueDB(t),
+		Cluster:  cluster,
+		Server: warehouse.ServerConfig{
+			Addrs:        []string{srv.Addr()},
+			HTTPAddrs:    []string{srv.HTTPAddr()},
+			User:         srv.User(),
+			Password:     srv.Password(),
+			QueryTimeout: 2 * time.Minute,
+		},
+	}
+	for _, s := range more {
+		cfg.Server.Addrs = append(cfg.Server.Addrs, s.Addr())
+		cfg.Server.HTTPAddrs = append(cfg.Server.HTTPAddrs, s.HTTPAddr())
+	}
+	e, err := warehouse.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("motor servidor: %v\n%s", err, srv.LogTail(30))
+	}
+	t.Cleanup(func() { e.Close() })
+	return e
+}
+
+func prepare(t testing.TB, e warehouse.Engine) warehouse.Engine {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := warehouse.Migrate(ctx, e, ""); err != nil {
+		t.Fatalf("migraciones (%s): %v", e.Kind(), err)
+	}
+	t.Cleanup(func() {
+		e.Exec(context.Background(), "DROP DATABASE IF EXISTS "+e.Database())
+		e.Close()
+	})
+	return e
+}
+
+// Each runs fn once on the embedded engine and once on a ClickHouse
+// server, as subtests named "embedded" and "server".
+func Each(t *testing.T, fn func(t *testing.T, e warehouse.Engine)) {
+	t.Run("embedded", func(t *testing.T) { fn(t, Embedded(t)) })
+	t.Run("server", func(t *testing.T) {
+		e, _ := Server(t)
+		fn(t, e)
+	})
+}
