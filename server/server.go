@@ -3,7 +3,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -12,9 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/observatorio-civico/observatorio/analytics"
 	"github.com/observatorio-civico/observatorio/dashboards"
-	"github.com/observatorio-civico/observatorio/datasets"
 	"github.com/observatorio-civico/observatorio/warehouse"
 )
 
@@ -48,11 +45,13 @@ func New(eng warehouse.Engine, opts Options) *Server {
 // Handler is the HTTP handler.
 func (s *Server) Handler() http.Handler { return s.mux }
 
+// routes registers every route. Each area of the site keeps its handlers in
+// its own file: dashboards_routes.go (pages and charts), datasets_routes.go
+// (catalog and downloads).
 func (s *Server) routes() {
 	r := s.mux
-	r.GET("/", s.home)
-	r.GET("/graficos/:id", s.chartOption)
-	r.GET("/datos/:file", s.download)
+	s.dashboardRoutes(r)
+	s.datasetRoutes(r)
 	r.StaticFS("/static", http.FS(dashboards.Assets()))
 	r.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok\n") })
 	r.GET("/readyz", s.ready)
@@ -94,98 +93,6 @@ func (s *Server) ready(c *gin.Context) {
 		return
 	}
 	c.String(http.StatusOK, "ok\n")
-}
-
-// monthlyChart builds the home page's chart from the warehouse.
-func (s *Server) monthlyChart(ctx context.Context) (*dashboards.Chart, error) {
-	ds, err := datasets.Get("recaudo-mensual")
-	if err != nil {
-		return nil, err
-	}
-	res, err := analytics.Run(ctx, s.eng, ds.Query, ds.Params(s.opts.Now())...)
-	if err != nil {
-		return nil, err
-	}
-	return dashboards.MonthlyCollections(res)
-}
-
-func (s *Server) home(c *gin.Context) {
-	ctx := c.Request.Context()
-	sum, err := analytics.Run(ctx, s.eng, "resumen")
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	chart, err := s.monthlyChart(ctx)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	row := sum.Rows[0]
-	last := "todavía no hay cargas"
-	if t, ok := row[sum.Index("ultima_carga")].(time.Time); ok && t.Year() > 1970 {
-		last = dashboards.Date(t)
-	}
-	page := &dashboards.HomePage{
-		Page: dashboards.Page{
-			Title:       "Recaudo municipal",
-			Description: "Recaudo de impuestos municipales de Colombia, con datos abiertos y verificables.",
-			Demo:        s.opts.Demo,
-			Engine:      engineLabel(s.eng),
-			Charts:      []*dashboards.Chart{chart},
-		},
-		Summary: dashboards.Summary{
-			Liquidations:           dashboards.Number(int64(row[sum.Index("liquidaciones")].(uint64))),
-			Payments:               dashboards.Number(int64(row[sum.Index("pagos")].(uint64))),
-			Municipalities:         dashboards.Number(int64(row[sum.Index("municipios")].(uint64))),
-			MunicipalitiesWithData: dashboards.Number(int64(row[sum.Index("municipios_con_datos")].(uint64))),
-			LastLoad:               last,
-		},
-		K: datasets.DefaultK,
-	}
-	var buf bytes.Buffer
-	if err := dashboards.RenderHome(&buf, page); err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.Data(http.StatusOK, "text/html; charset=utf-8", buf.Bytes())
-}
-
-func (s *Server) chartOption(c *gin.Context) {
-	if c.Param("id") != "recaudo-mensual.json" {
-		c.String(http.StatusNotFound, "No existe ese gráfico.\n")
-		return
-	}
-	chart, err := s.monthlyChart(c.Request.Context())
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.Data(http.StatusOK, "application/json; charset=utf-8", chart.Option)
-}
-
-func (s *Server) download(c *gin.Context) {
-	file := c.Param("file")
-	const ext = ".csv"
-	if len(file) <= len(ext) || file[len(file)-len(ext):] != ext {
-		c.String(http.StatusNotFound, "Formato no disponible.\n")
-		return
-	}
-	ds, err := datasets.Get(file[:len(file)-len(ext)])
-	if err != nil {
-		c.String(http.StatusNotFound, "No existe ese conjunto de datos.\n")
-		return
-	}
-	w := &deferredHeaders{c: c, contentType: "text/csv; charset=utf-8", disposition: `attachment; filename="` + file + `"`}
-	if err := ds.WriteCSV(c.Request.Context(), s.eng, w, s.opts.Now()); err != nil {
-		if !w.started {
-			s.fail(c, err)
-			return
-		}
-		// The body has begun: the client sees a truncated file (no
-		// Content-Length to satisfy) and the log says why.
-		slog.Error("descarga interrumpida", "conjunto", ds.ID, "error", err)
-	}
 }
 
 // deferredHeaders sends the success headers with the first byte of the
