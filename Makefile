@@ -15,7 +15,7 @@ run: deps build
 ## test: unit and integration tests, on embedded chDB and on a throwaway ClickHouse server
 test: deps
 	$(GO) vet $(PKGS)
-	$(GO) test -count=1 -timeout 25m $(PKGS)
+	./scripts/test.sh
 
 ## deps: libchdb.so (pinned, integrity-checked) and Go modules
 deps: $(CHDB_LIB)
