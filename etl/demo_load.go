@@ -11,16 +11,6 @@ import (
 	"github.com/observatorio-civico/observatorio/warehouse"
 )
 
-// LiquidationColumns and PaymentColumns are the warehouse columns the
-// loaders write, in order.
-var (
-	LiquidationColumns = []string{"liquidation_id", "municipality_code", "tax", "tax_year", "taxpayer_pseudonym", "taxpayer_kind",
-		"filing_channel", "issue_date", "due_date", "base_amount", "inputs", "billed_total", "expected_total",
-		"verification_status", "verification_diff", "verification_detail", "source", "source_file", "source_line", "run_id", "loaded_at"}
-	PaymentColumns = []string{"payment_id", "liquidation_id", "municipality_code", "tax", "tax_year", "taxpayer_pseudonym",
-		"paid_at", "paid_date", "amount", "channel", "source", "source_file", "source_line", "run_id", "loaded_at"}
-)
-
 // DemoReport counts what LoadDemo wrote.
 type DemoReport struct {
 	RunID        string
@@ -32,7 +22,8 @@ type DemoReport struct {
 func NewRunID() string {
 	b := make([]byte, 8)
 	rand.Read(b)
-	return time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b)
+	// Sortable: runs started later have larger ids.
+	return time.Now().UTC().Format("20060102T150405.000Z") + "-" + hex.EncodeToString(b)
 }
 
 // LoadDemo generates the demo data set and loads it straight into the

@@ -207,6 +207,11 @@ func literalText(v any, typ string) (string, error) {
 	case float32, float64:
 		return strconv.FormatFloat(reflect.ValueOf(x).Float(), 'g', -1, 64), nil
 	case decimal.Decimal:
+		// ClickHouse 18.16 refuses a decimal literal with more digits after
+		// the point than the type's scale: round to the scale first.
+		if scale, ok := decimalScale(typ); ok {
+			return x.Round(scale).StringFixed(scale), nil
+		}
 		return x.String(), nil
 	case time.Time:
 		if strings.HasPrefix(typ, "Date") && !strings.HasPrefix(typ, "DateTime") {
@@ -244,4 +249,21 @@ func quoteString(s string) string {
 	}
 	b.WriteByte('\'')
 	return b.String()
+}
+
+// decimalScale reads S from "Decimal(P, S)".
+func decimalScale(typ string) (int32, bool) {
+	inner, ok := strings.CutPrefix(typ, "Decimal(")
+	if !ok {
+		return 0, false
+	}
+	_, s, ok := strings.Cut(strings.TrimSuffix(inner, ")"), ",")
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n < 0 || n > 76 {
+		return 0, false
+	}
+	return int32(n), true
 }

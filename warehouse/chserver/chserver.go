@@ -155,6 +155,19 @@ func Available() (string, bool) {
 	return "", false
 }
 
+// serverOrSkip returns the server binary or skips the test, saying why.
+func serverOrSkip(tb testing.TB) string {
+	tb.Helper()
+	bin, ok := Available()
+	if !ok {
+		if p := os.Getenv(EnvServer); p != "" {
+			tb.Skipf("%s=%s no es un ejecutable: se omiten las pruebas contra servidor", EnvServer, p)
+		}
+		tb.Skip(SkipNoServer)
+	}
+	return bin
+}
+
 func isExecutable(p string) bool {
 	st, err := os.Stat(p)
 	return err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0
@@ -184,12 +197,13 @@ type Server struct {
 	tcpPort, httpPort, interPort int
 	clusterXML                   string // remote_servers/zookeeper/macros, for clusters
 
-	mu   sync.Mutex
-	proc *proc
-	out  *os.File
+	mu       sync.Mutex
+	proc     *proc
+	out      *os.File
+	expected bool // the last exit was asked for (Stop, Kill)
 }
 
-func newServer(tb testing.TB, bin string, opts Options, dir string) (*Server, error) {
+func newServer(bin string, opts Options, dir string) (*Server, error) {
 	opts = opts.withDefaults()
 	if !userRE.MatchString(opts.User) {
 		return nil, fmt.Errorf("chserver: nombre de usuario %q no válido (letras, dígitos y _)", opts.User)
@@ -223,19 +237,13 @@ func (s *Server) allocPorts() error {
 // when the test ends.
 func Start(tb testing.TB, opts Options) *Server {
 	tb.Helper()
-	bin, ok := Available()
-	if !ok {
-		if p := os.Getenv(EnvServer); p != "" {
-			tb.Skipf("%s=%s no es un ejecutable: se omiten las pruebas contra servidor", EnvServer, p)
-		}
-		tb.Skip(SkipNoServer)
-	}
+	bin := serverOrSkip(tb)
 	opts = opts.withDefaults()
-	s, err := newServer(tb, bin, opts, tb.TempDir())
+	s, err := newServer(bin, opts, tb.TempDir())
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(s.Stop)
+	tb.Cleanup(func() { s.stopAtCleanup(tb) })
 	t0 := time.Now()
 	var lastErr error
 	for attempt := 0; attempt < 4; attempt++ {
@@ -290,8 +298,10 @@ func (s *Server) start() error {
 		return fmt.Errorf("no se pudo ejecutar %s: %w", s.bin, err)
 	}
 	s.proc = p
+	s.expected = false
 	if err := s.waitReady(p, s.opts.StartupTimeout); err != nil {
 		p.kill()
+		s.expected = true // reported by the caller, with the log
 		return err
 	}
 	return nil
@@ -343,6 +353,23 @@ func (s *Server) pingNative(deadline time.Time) error {
 	return conn.Ping(ctx)
 }
 
+// stopAtCleanup stops the server at the end of the test, first noting in the
+// test log a server that had died on its own (a crash shows up there with the
+// tail of its log).
+func (s *Server) stopAtCleanup(tb testing.TB) {
+	s.mu.Lock()
+	crashed := s.proc != nil && s.proc.exited() && !s.expected
+	desc := ""
+	if crashed {
+		desc = exitDescription(s.proc)
+	}
+	s.mu.Unlock()
+	if crashed {
+		tb.Logf("chserver: %s terminó por su cuenta durante la prueba (%s)\n%s", s.opts.Name, desc, s.LogTail(40))
+	}
+	s.Stop()
+}
+
 // Stop stops the server: SIGTERM, then SIGKILL if it has not exited within
 // Options.StopTimeout. It returns once the process is gone; stopping a
 // stopped server does nothing.
@@ -350,6 +377,9 @@ func (s *Server) Stop() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.proc != nil {
+		if !s.proc.exited() {
+			s.expected = true
+		}
 		if s.proc.stop(s.opts.StopTimeout) && s.out != nil {
 			fmt.Fprintf(s.out, "---- %s: no terminó con SIGTERM en %v; SIGKILL\n", time.Now().Format(time.RFC3339Nano), s.opts.StopTimeout)
 		}
@@ -366,6 +396,9 @@ func (s *Server) Kill() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.proc != nil {
+		if !s.proc.exited() {
+			s.expected = true
+		}
 		s.proc.kill()
 	}
 }

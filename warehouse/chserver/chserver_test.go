@@ -352,7 +352,7 @@ func TestNoOrphanWhenBinaryDies(t *testing.T) {
 func TestAddrInUseDetected(t *testing.T) {
 	a := Start(t, Options{})
 	bin, _ := Available()
-	b, err := newServer(t, bin, Options{Name: "intruso", StartupTimeout: 20 * time.Second}, t.TempDir())
+	b, err := newServer(bin, Options{Name: "intruso", StartupTimeout: 20 * time.Second}, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -368,5 +368,48 @@ func TestAddrInUseDetected(t *testing.T) {
 	}
 	if !a.Running() {
 		t.Fatal("el primer servidor murió")
+	}
+}
+
+const portHelperEnv = "CHSERVER_TEST_HELPER_PORTS"
+
+// TestPortsReservedAcrossProcesses: another test binary cannot reserve the
+// ports this one holds (the case of `go test -p 2` with two packages that
+// start servers).
+func TestPortsReservedAcrossProcesses(t *testing.T) {
+	if v := os.Getenv(portHelperEnv); v != "" {
+		for _, f := range strings.Split(v, ",") {
+			p, _ := strconv.Atoi(f)
+			fmt.Printf("%d=%v\n", p, reserve(p))
+		}
+		os.Exit(0)
+	}
+	ps, err := freePorts(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var probe []string
+	for _, p := range ps {
+		probe = append(probe, strconv.Itoa(p))
+	}
+	other := portMin + 1
+	for portUsed[other] {
+		other++
+	}
+	probe = append(probe, strconv.Itoa(other))
+	cmd := exec.Command(os.Args[0], "-test.run=^TestPortsReservedAcrossProcesses$")
+	cmd.Env = append(os.Environ(), portHelperEnv+"="+strings.Join(probe, ","))
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	got := string(out)
+	for _, p := range ps {
+		if !strings.Contains(got, fmt.Sprintf("%d=false", p)) {
+			t.Errorf("otro proceso pudo reservar el puerto %d:\n%s", p, got)
+		}
+	}
+	if !strings.Contains(got, fmt.Sprintf("%d=true", other)) && !strings.Contains(got, fmt.Sprintf("%d=false", other)) {
+		t.Errorf("respuesta inesperada del proceso auxiliar:\n%s", got)
 	}
 }

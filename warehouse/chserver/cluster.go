@@ -103,10 +103,7 @@ func StartCluster(tb testing.TB, shards int, opts Options) *Cluster {
 	if shards < 1 {
 		tb.Fatalf("chserver: StartCluster con %d shards", shards)
 	}
-	bin, ok := Available()
-	if !ok {
-		tb.Skip(SkipNoServer)
-	}
+	bin := serverOrSkip(tb)
 	java, cp, ok := ZooKeeperAvailable()
 	if !ok {
 		tb.Skip(SkipNoZooKeeper)
@@ -126,14 +123,21 @@ func StartCluster(tb testing.TB, shards int, opts Options) *Cluster {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			tb.Fatal(err)
 		}
-		s, err := newServer(tb, bin, o, dir)
+		s, err := newServer(bin, o, dir)
 		if err != nil {
 			tb.Fatal(err)
 		}
 		c.servers = append(c.servers, s)
 	}
 	// Registered after ZooKeeper's, so it runs before it: servers stop first.
-	tb.Cleanup(c.stopServers)
+	tb.Cleanup(func() {
+		var wg sync.WaitGroup
+		for _, s := range c.servers {
+			wg.Add(1)
+			go func() { defer wg.Done(); s.stopAtCleanup(tb) }()
+		}
+		wg.Wait()
+	})
 
 	tZK := time.Since(t0)
 	for attempt := 0; ; attempt++ {

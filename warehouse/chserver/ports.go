@@ -16,17 +16,22 @@ import (
 // outgoing connection (of the tests, of ClickHouse between shards, of the
 // ZooKeeper clients) can be holding one of them by chance. Each port handed
 // out is reserved for the life of the test binary twice over: in this process
-// (a map) and across processes (an flock on a file per port in the temporary
-// directory, released by the kernel when the binary exits), so that the test
-// binaries `go test -p N` runs side by side never pick the same port. A port
-// stays reserved after its server stops, so that Restart can reuse it.
+// (a map) and across processes (a POSIX record lock on byte number <port> of
+// one shared lock file, released by the kernel when the binary exits), so
+// that the test binaries `go test -p N` runs side by side never pick the same
+// port. A port stays reserved after its server stops, so that Restart can
+// reuse it.
 var (
 	portMu   sync.Mutex
 	portUsed = map[int]bool{}
-	portLock []*os.File // kept open: closing would drop the flock
+	lockOnce sync.Once
+	lockFile *os.File // kept open for the life of the binary: closing it would drop every lock
 )
 
 const portMin = 10000
+
+// LockFile is the file whose bytes the harness locks to reserve ports.
+var LockFile = filepath.Join(lockBase(), "observatorio-chserver-ports.lock")
 
 func ephemeralLow() int {
 	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
@@ -44,40 +49,54 @@ func ephemeralLow() int {
 	return n
 }
 
+func openLockFile() {
+	f, err := os.OpenFile(LockFile, os.O_CREATE|os.O_RDWR, 0o666)
+	if err != nil {
+		return // no cross-process reservation; the bind check still applies
+	}
+	_ = f.Chmod(0o666) // so that other users' test binaries can lock it too
+	lockFile = f
+}
+
+// reserve takes the cross-process reservation of port p.
+func reserve(p int) bool {
+	lockOnce.Do(openLockFile)
+	if lockFile == nil {
+		return true
+	}
+	lk := syscall.Flock_t{Type: syscall.F_WRLCK, Whence: 0, Start: int64(p), Len: 1}
+	return syscall.FcntlFlock(lockFile.Fd(), syscall.F_SETLK, &lk) == nil
+}
+
+// release drops the reservation of a port found to be in use.
+func release(p int) {
+	if lockFile == nil {
+		return
+	}
+	lk := syscall.Flock_t{Type: syscall.F_UNLCK, Whence: 0, Start: int64(p), Len: 1}
+	_ = syscall.FcntlFlock(lockFile.Fd(), syscall.F_SETLK, &lk)
+}
+
 // freePorts returns n distinct loopback TCP ports that are free now and
 // reserved for this process.
 func freePorts(n int) ([]int, error) {
 	portMu.Lock()
 	defer portMu.Unlock()
 	hi := ephemeralLow()
-	lockDir := filepath.Join(lockBase(), "observatorio-chserver-ports")
-	if err := os.MkdirAll(lockDir, 0o777); err != nil {
-		return nil, err
-	}
-	_ = os.Chmod(lockDir, 0o777|os.ModeSticky)
 	var out []int
 	for tries := 0; len(out) < n; tries++ {
-		if tries > 2000 {
+		if tries > 5000 {
 			return nil, fmt.Errorf("no se encontraron %d puertos libres en %d-%d", n, portMin, hi)
 		}
 		p := portMin + rand.IntN(hi-portMin)
-		if portUsed[p] {
-			continue
-		}
-		f, err := os.OpenFile(filepath.Join(lockDir, strconv.Itoa(p)+".lock"), os.O_CREATE|os.O_RDWR, 0o666)
-		if err != nil {
-			continue
-		}
-		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-			f.Close()
+		if portUsed[p] || !reserve(p) {
 			continue
 		}
 		if !canListen(p) {
-			f.Close() // drops the lock
+			release(p)
 			continue
 		}
 		portUsed[p] = true
-		portLock = append(portLock, f)
 		out = append(out, p)
 	}
 	return out, nil

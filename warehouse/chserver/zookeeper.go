@@ -73,6 +73,21 @@ func zkClasspath() string {
 	return strings.Join(cp, string(os.PathListSeparator))
 }
 
+// envWithout is the environment minus the named variables.
+func envWithout(names ...string) []string {
+	var out []string
+next:
+	for _, kv := range os.Environ() {
+		for _, n := range names {
+			if strings.HasPrefix(kv, n+"=") {
+				continue next
+			}
+		}
+		out = append(out, kv)
+	}
+	return out
+}
+
 func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
@@ -185,7 +200,7 @@ autopurge.purgeInterval=0
 		"-cp", classpath, zkMain, cfg)
 	cmd.Dir = z.dir
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.Env = append(os.Environ(), "JAVA_TOOL_OPTIONS=") // no inherited agents or flags
+	cmd.Env = envWithout("JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS") // no inherited agents or flags
 	p, err := launch(cmd)
 	if err != nil {
 		return fmt.Errorf("no se pudo ejecutar %s: %w", java, err)

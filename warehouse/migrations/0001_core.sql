@@ -8,6 +8,11 @@
 -- the row's business key, with loaded_at as the version, so a row loaded
 -- twice keeps one copy (read them with FINAL where exactness matters).
 -- Money is Decimal(18, 2), pesos.
+--
+-- ClickHouse 18.16 accepts ALTER ... ON CLUSTER on replicated and
+-- Distributed tables only under different cluster settings (see
+-- warehouse/chserver/COMPAT.md), so later migrations add tables rather than
+-- alter these.
 
 -- shard_key: cityHash64(code)
 CREATE TABLE IF NOT EXISTS entities (
@@ -76,6 +81,7 @@ CREATE TABLE IF NOT EXISTS gel_measurements (
     entity_code String,
     measured_on Date,
     value Decimal(9, 4),
+    unit String,                  -- porcentaje | puntaje | ...
     evidence_url String,
     synthetic UInt8,
     source String,
@@ -94,7 +100,7 @@ CREATE TABLE IF NOT EXISTS budget_lines (
     rubro String,
     year UInt16,
     budget_final Decimal(18, 2),
-    budget_constant_2025 Decimal(18, 2),
+    budget_constant_2025 Nullable(Decimal(18, 2)),  -- absent in some FUT rows
     source String,
     source_file String,
     source_line UInt64,

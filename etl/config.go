@@ -1,0 +1,139 @@
+package etl
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/observatorio-civico/observatorio/ingest"
+)
+
+// Config is the etl section of the configuration file:
+//
+//	etl:
+//	  batch_size: 20000
+//	  jobs:
+//	    - name: bucaramanga-liquidaciones
+//	      schedule: "0 3 * * *"
+//	      timeout: 30m
+//	      retries: 2
+//	      sources: [ <ingest.SourceConfig> ... ]
+type Config struct {
+	// BatchSize is the number of rows per warehouse insert (default 20000).
+	BatchSize int         `yaml:"batch_size"`
+	Jobs      []JobConfig `yaml:"jobs"`
+}
+
+// JobConfig is one job: its sources, loaded together as one run.
+type JobConfig struct {
+	Name string `yaml:"name"`
+	// Schedule is a cron expression (5 fields, or @daily, @every 1h...);
+	// empty: run only on demand.
+	Schedule string `yaml:"schedule"`
+	// Timeout bounds one attempt (default 1h).
+	Timeout ingest.Duration `yaml:"timeout"`
+	// Retries after a failed attempt with a transient error (default 2),
+	// with exponential backoff from RetryBackoff (default 10s).
+	Retries      *int                  `yaml:"retries"`
+	RetryBackoff ingest.Duration       `yaml:"retry_backoff"`
+	Sources      []ingest.SourceConfig `yaml:"sources"`
+}
+
+// cronParser accepts standard 5-field expressions and descriptors.
+var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+// Validate checks the whole section and returns every problem at once.
+func (c *Config) Validate() error {
+	var errs []string
+	seen := map[string]bool{}
+	for i, j := range c.Jobs {
+		where := fmt.Sprintf("etl.jobs[%d]", i)
+		if j.Name == "" {
+			errs = append(errs, where+": falta name")
+		} else if seen[j.Name] {
+			errs = append(errs, fmt.Sprintf("%s: el trabajo %q está repetido", where, j.Name))
+		}
+		seen[j.Name] = true
+		if j.Schedule != "" {
+			if _, err := cronParser.Parse(j.Schedule); err != nil {
+				errs = append(errs, fmt.Sprintf("%s (%s): schedule %q inválido: %v", where, j.Name, j.Schedule, err))
+			}
+		}
+		if len(j.Sources) == 0 {
+			errs = append(errs, fmt.Sprintf("%s (%s): no tiene sources", where, j.Name))
+		}
+		names := map[string]bool{}
+		for k := range j.Sources {
+			s := &j.Sources[k]
+			if names[s.Name] {
+				errs = append(errs, fmt.Sprintf("%s (%s): la fuente %q está repetida", where, j.Name, s.Name))
+			}
+			names[s.Name] = true
+			if err := s.Validate(); err != nil {
+				errs = append(errs, fmt.Sprintf("%s (%s).sources[%d]: %v", where, j.Name, k, err))
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return errors.New(strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// ResolvePaths makes relative file paths of sources relative to base (the
+// folder of the configuration file), so a configuration works from any
+// working directory.
+func (c *Config) ResolvePaths(base string) {
+	for i := range c.Jobs {
+		for k := range c.Jobs[i].Sources {
+			f := c.Jobs[i].Sources[k].File
+			if f == nil {
+				continue
+			}
+			if f.Path != "" && !filepath.IsAbs(f.Path) {
+				f.Path = filepath.Join(base, f.Path)
+			}
+			if f.Dir != "" && !filepath.IsAbs(f.Dir) {
+				f.Dir = filepath.Join(base, f.Dir)
+			}
+		}
+	}
+}
+
+// Job returns the named job.
+func (c *Config) Job(name string) (*JobConfig, error) {
+	for i := range c.Jobs {
+		if c.Jobs[i].Name == name {
+			return &c.Jobs[i], nil
+		}
+	}
+	return nil, fmt.Errorf("no hay un trabajo llamado %q", name)
+}
+
+func (j *JobConfig) timeout() time.Duration {
+	if j.Timeout <= 0 {
+		return time.Hour
+	}
+	return time.Duration(j.Timeout)
+}
+
+func (j *JobConfig) retries() int {
+	switch {
+	case j.Retries == nil:
+		return 2
+	case *j.Retries < 0:
+		return 0
+	}
+	return *j.Retries
+}
+
+func (j *JobConfig) backoff() time.Duration {
+	if j.RetryBackoff <= 0 {
+		return 10 * time.Second
+	}
+	return time.Duration(j.RetryBackoff)
+}

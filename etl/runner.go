@@ -1,0 +1,470 @@
+package etl
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/observatorio-civico/observatorio/ingest"
+	"github.com/observatorio-civico/observatorio/liquidation"
+	"github.com/observatorio-civico/observatorio/warehouse"
+)
+
+// Run statuses in etl_runs.
+const (
+	StatusRunning   = "running"
+	StatusCommitted = "committed"
+	StatusFailed    = "failed"
+)
+
+// ErrAlreadyRunning is returned when a job is asked to run while a run of
+// it is in progress in this process.
+var ErrAlreadyRunning = errors.New("el trabajo ya se está ejecutando")
+
+// Runner runs ETL jobs against the warehouse.
+//
+// Loading is idempotent without transactions: every table that receives
+// source rows is a ReplacingMergeTree keyed by the row's business key, so a
+// row loaded again (a second run, or a run after a crash at any moment)
+// replaces its earlier copy; readers use FINAL, and a committed run
+// optimizes the tables it touched so that one physical copy remains.
+// Watermarks and the run log advance only when a run commits.
+type Runner struct {
+	Eng    warehouse.Engine
+	Pseudo *Pseudonymizer
+	Rules  *liquidation.Rules
+	Config Config
+	// Cluster is the warehouse's cluster name ("" on one node).
+	Cluster string
+	Log     *slog.Logger
+	Metrics *Metrics
+	// OnCommit hooks run after a run commits (cache invalidation, dataset
+	// releases); their errors are logged, not fatal to the run.
+	OnCommit []func(ctx context.Context, rep *RunReport) error
+	// Progress, when set, is told about each batch.
+	Progress func(p Progress)
+	// IngestOptions are passed to every ingest.Open (tests set an HTTP
+	// client or a file system).
+	IngestOptions []ingest.Option
+	// Now is the clock (tests pin it).
+	Now func() time.Time
+
+	mu      sync.Mutex
+	running map[string]bool
+}
+
+// Progress is the state of a run after a batch.
+type Progress struct {
+	Job, Source       string
+	Read, Loaded      int64
+	Quarantined       int64
+	Bytes, TotalBytes int64 // TotalBytes is 0 when unknown
+}
+
+// SourceReport is what one source contributed to a run.
+type SourceReport struct {
+	Name        string           `json:"fuente"`
+	Table       string           `json:"tabla"`
+	Read        int64            `json:"leidas"`
+	Loaded      int64            `json:"cargadas"`
+	Quarantined int64            `json:"en_cuarentena"`
+	Skipped     int64            `json:"omitidas"`
+	Unchanged   int64            `json:"sin_cambios"`
+	Rejects     map[string]int64 `json:"rechazos_por_codigo,omitempty"`
+	Warnings    map[string]int64 `json:"advertencias_por_codigo,omitempty"`
+	Verified    map[string]int64 `json:"verificacion,omitempty"`
+}
+
+// RunReport is one run of a job.
+type RunReport struct {
+	RunID    string
+	Job      string
+	Status   string
+	Started  time.Time
+	Finished time.Time
+	Attempts int
+	// Read = Loaded + Quarantined + Skipped (blank lines), per source and
+	// in total; Unchanged counts rows of sources that had not changed since
+	// the last committed run and were not read again.
+	Read, Loaded, Quarantined, Skipped, Unchanged int64
+	Sources                                       []SourceReport
+	// Tables lists the tables that received rows.
+	Tables []string
+	Err    error
+}
+
+// Summary is the one-line account of a run.
+func (r *RunReport) Summary() string {
+	s := fmt.Sprintf("%s: %s, leídas %d = cargadas %d + en cuarentena %d + omitidas %d; sin cambios %d (ejecución %s, %s)",
+		r.Job, r.Status, r.Read, r.Loaded, r.Quarantined, r.Skipped, r.Unchanged, r.RunID, r.Finished.Sub(r.Started).Round(time.Millisecond))
+	if r.Err != nil {
+		s += ": " + r.Err.Error()
+	}
+	return s
+}
+
+func (r *Runner) log() *slog.Logger {
+	if r.Log != nil {
+		return r.Log
+	}
+	return slog.Default()
+}
+
+func (r *Runner) now() time.Time {
+	if r.Now != nil {
+		return r.Now().UTC().Truncate(time.Second)
+	}
+	return time.Now().UTC().Truncate(time.Second)
+}
+
+// Run runs a job once: one attempt, then retries with exponential backoff
+// while the error is transient. Only one run of a job goes at a time.
+func (r *Runner) Run(ctx context.Context, name string) (*RunReport, error) {
+	job, err := r.Config.Job(name)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	if r.running == nil {
+		r.running = map[string]bool{}
+	}
+	if r.running[name] {
+		r.mu.Unlock()
+		return nil, fmt.Errorf("%s: %w", name, ErrAlreadyRunning)
+	}
+	r.running[name] = true
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		delete(r.running, name)
+		r.mu.Unlock()
+	}()
+
+	for attempt := 1; ; attempt++ {
+		rep, err := r.attempt(ctx, job)
+		rep.Attempts = attempt
+		r.Metrics.observe(rep)
+		if err == nil {
+			return rep, nil
+		}
+		if !Transient(err) || attempt > job.retries() || ctx.Err() != nil {
+			return rep, err
+		}
+		wait := job.backoff() << (attempt - 1)
+		wait += time.Duration(rand.Int64N(int64(wait)/2 + 1)) // jitter
+		r.log().Warn("ejecución fallida, se reintentará", "trabajo", name, "intento", attempt, "espera", wait, "error", err)
+		select {
+		case <-ctx.Done():
+			return rep, err
+		case <-time.After(wait):
+		}
+	}
+}
+
+// Transient reports whether an error may go away by itself (network,
+// warehouse unavailable, timeouts), as opposed to a bad source or a bad
+// configuration, which a retry would only repeat.
+func Transient(err error) bool {
+	var se *ingest.SourceError
+	var ce *warehouse.ConfigError
+	var qe *warehouse.QueryError
+	var he *ingest.HTTPError
+	var te *ingest.TimeoutError
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.Canceled):
+		return false
+	case errors.As(err, &te), errors.As(err, &ne), errors.Is(err, context.DeadlineExceeded):
+		return true
+	case errors.As(err, &he):
+		return he.Status == 0 || he.Status == 429 || he.Status >= 500
+	case errors.As(err, &se), errors.As(err, &ce), errors.Is(err, ingest.ErrEmptyFile):
+		return false
+	case errors.As(err, &qe):
+		// Syntax and schema errors repeat; memory, timeouts and too many
+		// parts pass.
+		for _, code := range []string{"Code: 241.", "Code: 159.", "Code: 252.", "Code: 202.", "Code: 209.", "Code: 210."} {
+			if strings.Contains(qe.Message, code) {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}
+
+// watermark is what a committed run leaves for the next run of a source.
+type watermark struct {
+	State       ingest.State `json:"state"`
+	Fingerprint string       `json:"fingerprint,omitempty"` // local files: names, sizes and times
+	Rows        int64        `json:"rows"`                  // rows read by the run that left it
+}
+
+func (r *Runner) watermarks(ctx context.Context, job string) (map[string]watermark, error) {
+	res, err := r.Eng.Query(ctx, "SELECT source, argMax(watermark, updated_at) FROM watermarks WHERE job = {job:String} GROUP BY source",
+		warehouse.P("job", job))
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]watermark{}
+	for _, row := range res.Rows {
+		var w watermark
+		if err := json.Unmarshal([]byte(row[1].(string)), &w); err == nil {
+			out[row[0].(string)] = w
+		}
+	}
+	return out, nil
+}
+
+// fingerprint summarizes the local files of a source (names, sizes,
+// modification times), so an unchanged folder is not read again.
+func fingerprint(src *ingest.SourceConfig) string {
+	if src.Kind != ingest.SourceFile || src.File == nil {
+		return ""
+	}
+	var files []string
+	switch {
+	case src.File.Dir != "":
+		pattern := src.File.Pattern
+		if pattern == "" {
+			pattern = "*"
+		}
+		filepath.WalkDir(src.File.Dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return nil
+			}
+			if d.IsDir() && p != src.File.Dir && !src.File.Recursive {
+				return filepath.SkipDir
+			}
+			if ok, _ := filepath.Match(pattern, d.Name()); ok && !d.IsDir() {
+				files = append(files, p)
+			}
+			return nil
+		})
+	default:
+		files, _ = filepath.Glob(src.File.Path)
+	}
+	if len(files) == 0 {
+		return ""
+	}
+	sort.Strings(files)
+	var b strings.Builder
+	for _, f := range files {
+		st, err := os.Stat(f)
+		if err != nil {
+			return ""
+		}
+		fmt.Fprintf(&b, "%s|%d|%d\n", f, st.Size(), st.ModTime().UnixNano())
+	}
+	return b.String()
+}
+
+func (r *Runner) logRun(ctx context.Context, rep *RunReport) error {
+	msg := ""
+	if rep.Err != nil {
+		msg = rep.Err.Error()
+	}
+	finished := rep.Finished
+	if finished.IsZero() {
+		finished = rep.Started
+	}
+	return r.Eng.Insert(ctx, "etl_runs",
+		[]string{"run_id", "job", "started_at", "finished_at", "status", "rows_read", "rows_loaded", "rows_quarantined", "rows_skipped", "rows_unchanged", "error"},
+		[][]any{{rep.RunID, rep.Job, rep.Started, finished, rep.Status, rep.Read, rep.Loaded, rep.Quarantined, rep.Skipped, rep.Unchanged, msg}})
+}
+
+// attempt is one try at a job: read every source, load, and commit.
+func (r *Runner) attempt(parent context.Context, job *JobConfig) (rep *RunReport, err error) {
+	rep = &RunReport{RunID: NewRunID(), Job: job.Name, Status: StatusRunning, Started: r.now()}
+	ctx, cancel := context.WithTimeout(parent, job.timeout())
+	defer cancel()
+	defer func() {
+		if err == nil {
+			return
+		}
+		rep.Status, rep.Err, rep.Finished = StatusFailed, err, r.now()
+		// The run log must record the failure even when the run's context
+		// is gone (timeout, shutdown).
+		lctx, lcancel := context.WithTimeout(context.WithoutCancel(parent), 10*time.Second)
+		defer lcancel()
+		if lerr := r.logRun(lctx, rep); lerr != nil {
+			r.log().Error("no se pudo registrar la ejecución fallida", "trabajo", job.Name, "error", lerr)
+		}
+		r.log().Error("ejecución fallida", "trabajo", job.Name, "ejecucion", rep.RunID, "error", err)
+	}()
+	if err := r.logRun(ctx, rep); err != nil {
+		return rep, err
+	}
+	marks, err := r.watermarks(ctx, job.Name)
+	if err != nil {
+		return rep, err
+	}
+	t := &transformer{pseudo: r.Pseudo, rules: r.Rules, runID: rep.RunID, now: rep.Started}
+	newMarks := map[string]watermark{}
+	tables := map[string]bool{}
+	for i := range job.Sources {
+		src := &job.Sources[i]
+		sr, mark, err := r.loadSource(ctx, job, src, marks[src.Name], t)
+		if err != nil {
+			return rep, fmt.Errorf("fuente %s: %w", src.Name, err)
+		}
+		rep.Sources = append(rep.Sources, *sr)
+		rep.Read += sr.Read
+		rep.Loaded += sr.Loaded
+		rep.Quarantined += sr.Quarantined
+		rep.Skipped += sr.Skipped
+		rep.Unchanged += sr.Unchanged
+		if mark != nil {
+			newMarks[src.Name] = *mark
+		}
+		if sr.Loaded > 0 {
+			tables[sr.Table] = true
+		}
+	}
+	for tbl := range tables {
+		rep.Tables = append(rep.Tables, tbl)
+	}
+	sort.Strings(rep.Tables)
+	if err := r.commit(ctx, rep, newMarks); err != nil {
+		return rep, err
+	}
+	for _, hook := range r.OnCommit {
+		if herr := hook(context.WithoutCancel(parent), rep); herr != nil {
+			r.log().Error("tarea posterior a la carga fallida", "trabajo", job.Name, "error", herr)
+		}
+	}
+	r.log().Info(rep.Summary())
+	return rep, nil
+}
+
+// commit makes the run count: one physical copy of each row in the tables
+// it touched, the new watermarks, and the run log row saying committed.
+func (r *Runner) commit(ctx context.Context, rep *RunReport, marks map[string]watermark) error {
+	if r.Cluster == "" {
+		for _, tbl := range rep.Tables {
+			if err := r.Eng.Exec(ctx, "OPTIMIZE TABLE "+tbl+" FINAL"); err != nil {
+				return fmt.Errorf("consolidando %s: %w", tbl, err)
+			}
+		}
+	}
+	if len(marks) > 0 {
+		names := make([]string, 0, len(marks))
+		for n := range marks {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		rows := make([][]any, 0, len(marks))
+		for _, n := range names {
+			b, _ := json.Marshal(marks[n])
+			rows = append(rows, []any{rep.Job, n, string(b), rep.RunID, r.now()})
+		}
+		if err := r.Eng.Insert(ctx, "watermarks", []string{"job", "source", "watermark", "run_id", "updated_at"}, rows); err != nil {
+			return err
+		}
+	}
+	rep.Status, rep.Finished = StatusCommitted, r.now()
+	if !rep.Finished.After(rep.Started) {
+		// The committed row must replace the running one (version column).
+		rep.Finished = rep.Started.Add(time.Second)
+	}
+	return r.logRun(ctx, rep)
+}
+
+// loadSource reads one source and loads its rows and rejects in batches.
+func (r *Runner) loadSource(ctx context.Context, job *JobConfig, src *ingest.SourceConfig, prev watermark, t *transformer) (*SourceReport, *watermark, error) {
+	table := tableOf[src.Record]
+	cols := columnsOf[src.Record]
+	sr := &SourceReport{Name: src.Name, Table: table}
+	fp := fingerprint(src)
+	if fp != "" && fp == prev.Fingerprint {
+		sr.Unchanged = prev.Rows
+		return sr, nil, nil
+	}
+	opts := append([]ingest.Option{ingest.WithState(prev.State), ingest.WithLogger(r.log())}, r.IngestOptions...)
+	st, err := ingest.Open(ctx, *src, opts...)
+	if errors.Is(err, ingest.ErrUnchanged) {
+		sr.Unchanged = prev.Rows
+		return sr, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	defer st.Close()
+	personal := map[string]bool{}
+	for _, f := range st.Schema().PersonalFields() {
+		personal[f] = true
+	}
+	batch := r.Config.BatchSize
+	if batch <= 0 {
+		batch = 20000
+	}
+	var rows, qrows [][]any
+	verified := map[string]int64{}
+	flush := func(force bool) error {
+		if len(rows) > 0 && (force || len(rows) >= batch) {
+			if err := r.Eng.Insert(ctx, table, cols, rows); err != nil {
+				return err
+			}
+			sr.Loaded += int64(len(rows))
+			rows = rows[:0]
+		}
+		if len(qrows) > 0 && (force || len(qrows) >= batch) {
+			if err := r.Eng.Insert(ctx, "quarantine", QuarantineColumns, qrows); err != nil {
+				return err
+			}
+			sr.Quarantined += int64(len(qrows))
+			qrows = qrows[:0]
+		}
+		return nil
+	}
+	err = st.Each(ctx, func(recs []ingest.Record, rejects []ingest.Reject) error {
+		for _, rec := range recs {
+			row := t.row(rec)
+			if src.Record == ingest.KindLiquidation {
+				verified[row[13].(string)]++
+			}
+			rows = append(rows, row)
+		}
+		for i := range rejects {
+			qrows = append(qrows, t.quarantine(job.Name, &rejects[i], personal))
+		}
+		if err := flush(false); err != nil {
+			return err
+		}
+		if r.Progress != nil {
+			stats := st.Stats()
+			r.Progress(Progress{Job: job.Name, Source: src.Name, Read: stats.Read,
+				Loaded: sr.Loaded + int64(len(rows)), Quarantined: sr.Quarantined + int64(len(qrows)), Bytes: stats.Bytes})
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush(true)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	stats := st.Stats()
+	sr.Read, sr.Skipped = stats.Read, stats.Blank
+	sr.Rejects, sr.Warnings = stats.RejectsByCode, stats.WarningsByCode
+	if len(verified) > 0 {
+		sr.Verified = verified
+	}
+	if sr.Read != sr.Loaded+sr.Quarantined+sr.Skipped {
+		// The books must balance; a difference is a bug, never data to lose.
+		return nil, nil, fmt.Errorf("cuentas descuadradas: leídas %d ≠ cargadas %d + en cuarentena %d + omitidas %d",
+			sr.Read, sr.Loaded, sr.Quarantined, sr.Skipped)
+	}
+	return sr, &watermark{State: st.State(), Fingerprint: fp, Rows: sr.Read}, nil
+}

@@ -1,0 +1,366 @@
+package etl_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/observatorio-civico/observatorio/etl"
+	"github.com/observatorio-civico/observatorio/etl/recompute"
+	"github.com/observatorio-civico/observatorio/ingest"
+	"github.com/observatorio-civico/observatorio/liquidation"
+	"github.com/observatorio-civico/observatorio/warehouse"
+	"github.com/observatorio-civico/observatorio/warehouse/whtest"
+)
+
+// writePredialFile writes a Bucaramanga predial export in the format of a
+// municipal tax system: Spanish headers, semicolons, decimal commas,
+// dd/mm/yyyy dates, Windows-1252 is not needed here (UTF-8 with BOM). The
+// billed totals come from the liquidation core, except rows listed in
+// wrong, billed 50,000 pesos too much. It returns the good row count.
+func writePredialFile(t *testing.T, path string, n int, wrong map[int]bool, bad []string) int {
+	t.Helper()
+	rules := liquidation.MustEmbeddedRules()
+	var b strings.Builder
+	b.WriteString("\ufeffNo. Liquidación;Cédula/NIT;Nombre del contribuyente;Dirección;Vigencia;Fecha expedición;Avalúo catastral;Destino;Estrato;Impuesto;Total facturado\n")
+	for i := 0; i < n; i++ {
+		avaluo := decimal.NewFromInt(int64(40_000_000 + 1_000_000*i))
+		estrato := 1 + i%4
+		rec := &ingest.Liquidation{LiquidationID: fmt.Sprintf("BGA-%05d", i), MunicipalityCode: "68001", Tax: "predial", TaxYear: 2025,
+			Avaluo: &avaluo, Destino: "habitacional", Estrato: &estrato, TotalAmount: decimal.Zero}
+		res, err := rules.Liquidate(recompute.Request(rec))
+		if err != nil {
+			t.Fatal(err)
+		}
+		total := res.Total
+		tax := decimal.Zero
+		for _, l := range res.Lines {
+			if l.Code == "P04" {
+				tax = l.Value
+			}
+		}
+		if wrong[i] {
+			total = total.Add(decimal.NewFromInt(50000))
+		}
+		fmt.Fprintf(&b, "BGA-%05d;%d;Contribuyente Número %d;Calle %d # 10-20;2025;15/01/2025;%s;habitacional;%d;%s;%s\n",
+			i, 91000000+i*7, i, i, strings.ReplaceAll(avaluo.StringFixed(2), ".", ","), estrato,
+			strings.ReplaceAll(tax.String(), ".", ","), strings.ReplaceAll(total.String(), ".", ","))
+	}
+	for _, l := range bad {
+		b.WriteString(l + "\n")
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func predialSource(path string) ingest.SourceConfig {
+	return ingest.SourceConfig{
+		Name: "bga-predial", Kind: ingest.SourceFile, Record: ingest.KindLiquidation,
+		File:      &ingest.FileConfig{Path: path},
+		Delimiter: ";",
+		Numbers:   ingest.NumbersConfig{Decimal: ",", Thousands: "none"},
+		Dates:     ingest.DatesConfig{Formats: []string{"dd/mm/yyyy"}},
+		Mapping: map[string]string{
+			"No. Liquidación": "liquidation_id", "Cédula/NIT": "taxpayer_id", "Nombre del contribuyente": "taxpayer_name",
+			"Dirección": "taxpayer_address", "Vigencia": "tax_year", "Fecha expedición": "issue_date", "Avalúo catastral": "avaluo",
+			"Destino": "destino", "Estrato": "estrato", "Impuesto": "tax_amount", "Total facturado": "total_amount",
+		},
+		Defaults: map[string]string{"municipality_code": "68001", "tax": "predial"},
+	}
+}
+
+func newRunner(t *testing.T, e warehouse.Engine, jobs ...etl.JobConfig) *etl.Runner {
+	t.Helper()
+	p, err := etl.NewPseudonymizer([]byte(strings.Repeat("clave-de-prueba-", 3)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := etl.Config{BatchSize: 7, Jobs: jobs} // small batches: many inserts per run
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return &etl.Runner{Eng: e, Pseudo: p, Rules: liquidation.MustEmbeddedRules(), Config: cfg}
+}
+
+func count(t *testing.T, e warehouse.Engine, sql string, params ...warehouse.Param) uint64 {
+	t.Helper()
+	res, err := e.Query(context.Background(), sql, params...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Rows[0][0].(uint64)
+}
+
+func TestJobLoadsVerifiesAndQuarantines(t *testing.T) {
+	whtest.Each(t, func(t *testing.T, e warehouse.Engine) {
+		ctx := context.Background()
+		dir := t.TempDir()
+		file := filepath.Join(dir, "predial_2025.csv")
+		bad := []string{
+			"BGA-90001;91000001;Sin Avalúo;Calle 1;2025;15/01/2025;;habitacional;2;1000;1000",                  // missing avalúo: loads, unverifiable
+			"BGA-90002;91000002;Fecha Mala;Calle 2;2025;31/02/2025;50000000,00;habitacional;2;250000;250000",   // impossible date
+			"BGA-90003;91000003;Número Malo;Calle 3;2025;15/01/2025;cincuenta;habitacional;2;250000;250000",    // invalid number
+			"BGA-00003;91000003;Duplicada;Calle 3;2025;15/01/2025;50000000,00;habitacional;2;250000;250000",     // duplicate key
+			"BGA-90004;91000004;Destino Raro;Calle 4;2025;15/01/2025;50000000,00;parqueadero;2;250000;250000",  // destino without a tariff: loads, unverifiable
+		}
+		good := writePredialFile(t, file, 40, map[int]bool{5: true, 17: true}, bad)
+		r := newRunner(t, e, etl.JobConfig{Name: "bga", Sources: []ingest.SourceConfig{predialSource(file)}})
+
+		rep, err := r.Run(ctx, "bga")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Log(rep.Summary())
+		if rep.Status != etl.StatusCommitted || rep.Read != int64(good+len(bad)) || rep.Read != rep.Loaded+rep.Quarantined+rep.Skipped {
+			t.Fatalf("books: %s", rep.Summary())
+		}
+		if rep.Loaded != int64(good+2) || rep.Quarantined != 3 {
+			t.Fatalf("loaded %d (want %d), quarantined %d (want 3)", rep.Loaded, good+2, rep.Quarantined)
+		}
+		// Exactly one physical copy of each row after the commit.
+		if n := count(t, e, "SELECT count() FROM liquidations"); n != uint64(good+2) {
+			t.Fatalf("liquidations: %d", n)
+		}
+		// Verification: the two deliberately wrong bills are discrepancies
+		// of 50,000; the rows without avalúo or with a destino that has no
+		// tariff cannot be verified; the rest match.
+		res, err := e.Query(ctx, "SELECT verification_status, count(), sum(verification_diff) FROM liquidations GROUP BY verification_status ORDER BY verification_status")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]uint64{}
+		for _, row := range res.Rows {
+			got[row[0].(string)] = row[1].(uint64)
+			if row[0] == "discrepancy" && !row[2].(decimal.Decimal).Equal(decimal.NewFromInt(100000)) {
+				t.Errorf("discrepancies add up to %v, want 100000", row[2])
+			}
+		}
+		if got["discrepancy"] != 2 || got["unverifiable"] != 2 || got["match"]+got["rounding"] != uint64(good-2) {
+			t.Fatalf("verification: %v", got)
+		}
+		// Quarantine names file, line and field; no personal text in it.
+		q, err := e.Query(ctx, "SELECT source_file, source_line, field, raw, code, reason FROM quarantine ORDER BY source_line")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(q.Rows) != 3 {
+			t.Fatalf("quarantine: %v", q.Rows)
+		}
+		wantFields := []string{"issue_date", "avaluo", "liquidation_id"}
+		for i, row := range q.Rows {
+			if row[0] != file || row[1].(uint64) != uint64(good+3+i) || row[2] != wantFields[i] || row[5] == "" {
+				t.Errorf("quarantine row %d: %v", i, row)
+			}
+		}
+		// No raw id, name or address reached any table.
+		for _, tbl := range []string{"liquidations", "quarantine", "etl_runs", "watermarks"} {
+			var dump strings.Builder
+			if err := e.Stream(ctx, &dump, "TSV", "SELECT * FROM "+tbl); err != nil {
+				t.Fatal(err)
+			}
+			for _, needle := range []string{"91000007", "Contribuyente Número", "Calle 1 #", "Fecha Mala", "Duplicada"} {
+				if strings.Contains(dump.String(), needle) {
+					t.Errorf("%q found in %s", needle, tbl)
+				}
+			}
+		}
+		// A second run finds the file unchanged and reads nothing.
+		rep2, err := r.Run(ctx, "bga")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep2.Read != 0 || rep2.Unchanged != rep.Read {
+			t.Fatalf("second run: %s", rep2.Summary())
+		}
+		// Touch the file: read again, still exactly one copy of each row.
+		later := time.Now().Add(time.Minute)
+		os.Chtimes(file, later, later)
+		rep3, err := r.Run(ctx, "bga")
+		if err != nil || rep3.Loaded != rep.Loaded {
+			t.Fatalf("third run: %v %v", rep3, err)
+		}
+		if n := count(t, e, "SELECT count() FROM liquidations"); n != uint64(good+2) {
+			t.Fatalf("after reload: %d liquidations", n)
+		}
+		if n := count(t, e, "SELECT count() FROM quarantine FINAL"); n != 3 {
+			t.Fatalf("after reload: %d quarantined", n)
+		}
+		// The run log shows three committed runs with the books.
+		runs, err := etl.LastRuns(ctx, e, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(runs) != 3 || runs[0].Status != etl.StatusCommitted || runs[2].Read != uint64(rep.Read) {
+			t.Fatalf("run log: %+v", runs)
+		}
+	})
+}
+
+func TestReferenceFilesLoadByConfiguration(t *testing.T) {
+	whtest.Each(t, func(t *testing.T, e warehouse.Engine) {
+		dir := t.TempDir()
+		var srcs []ingest.SourceConfig
+		for _, s := range ingest.ReferenceSources() {
+			// The reference declarations read the embedded files; point them at
+			// copies on disk, as an operator's configuration would.
+			b, err := os.ReadFile(filepath.Join("..", "reference", filepath.Base(s.File.Path)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := filepath.Join(dir, filepath.Base(s.File.Path))
+			os.WriteFile(p, b, 0o644)
+			s.File = &ingest.FileConfig{Path: p}
+			srcs = append(srcs, s)
+		}
+		r := newRunner(t, e, etl.JobConfig{Name: "referencia", Sources: srcs})
+		r.Config.BatchSize = 5000
+		rep, err := r.Run(context.Background(), "referencia")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Log(rep.Summary())
+		if rep.Quarantined != 0 || rep.Loaded != 1122+1681 {
+			t.Fatalf("%s", rep.Summary())
+		}
+		if n := count(t, e, "SELECT count() FROM budget_lines FINAL"); n != 1681 {
+			t.Fatalf("budget_lines %d", n)
+		}
+		if n := count(t, e, "SELECT count() FROM entities FINAL WHERE length(code) = 5"); n != 1122 {
+			t.Fatalf("entities %d", n)
+		}
+		res, err := e.Query(context.Background(), "SELECT sum(budget_final) FROM budget_lines FINAL WHERE entity_code = '18001' AND year = 2013")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Rows[0][0].(decimal.Decimal).Sign() <= 0 {
+			t.Fatalf("Florencia 2013 budget: %v", res.Rows[0][0])
+		}
+	})
+}
+
+// TestSocrataWatermarkAdvancesOnlyOnCommit pulls payments from a Socrata
+// server whose second page fails until told otherwise: the failed run
+// leaves the watermark where it was, the next run finishes the pull.
+func TestSocrataWatermarkAdvancesOnlyOnCommit(t *testing.T) {
+	whtest.Each(t, func(t *testing.T, e warehouse.Engine) {
+		var failPage2 atomic.Bool
+		failPage2.Store(true)
+		var wheres []string
+		rows := func(from, n int) string {
+			var parts []string
+			for i := from; i < from+n; i++ {
+				parts = append(parts, fmt.Sprintf(`{":id":"row-%d",":updated_at":"2024-03-%02dT10:00:00.000Z","payment_id":"S-%d","taxpayer_id":"800%06d","municipality_code":"68001","tax":"ica","tax_year":"2023","paid_at":"2024-03-%02dT10:00:00.000","amount":"%d","channel":"PSE"}`, i, 1+i/10, i, i, 1+i/10, 1000+i))
+			}
+			return "[" + strings.Join(parts, ",") + "]"
+		}
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			q := req.URL.Query()
+			wheres = append(wheres, q.Get("$where"))
+			w.Header().Set("Content-Type", "application/json")
+			switch q.Get("$offset") {
+			case "", "0":
+				if strings.Contains(q.Get("$where"), "2024-03-02") {
+					// incremental pull after a commit: only newer rows
+					fmt.Fprint(w, "[]")
+					return
+				}
+				fmt.Fprint(w, rows(0, 10))
+			case "10":
+				if failPage2.Load() {
+					http.Error(w, `{"message":"internal error"}`, 500)
+					return
+				}
+				fmt.Fprint(w, rows(10, 5))
+			default:
+				fmt.Fprint(w, "[]")
+			}
+		}))
+		defer srv.Close()
+		src := ingest.SourceConfig{Name: "pagos-socrata", Kind: ingest.SourceSocrata, Record: ingest.KindPayment,
+			Socrata: &ingest.SocrataConfig{BaseURL: srv.URL, Dataset: "abcd-1234", PageSize: 10, Incremental: true},
+			Request: ingest.RequestConfig{Retries: -1}}
+		none := -1
+		r := newRunner(t, e, etl.JobConfig{Name: "pagos", Retries: &none, Sources: []ingest.SourceConfig{src}})
+		ctx := context.Background()
+		if _, err := r.Run(ctx, "pagos"); err == nil {
+			t.Fatal("run with a failing page committed")
+		}
+		res, _ := e.Query(ctx, "SELECT count() FROM watermarks")
+		if res.Rows[0][0].(uint64) != 0 {
+			t.Fatal("a failed run advanced the watermark")
+		}
+		runs, _ := etl.LastRuns(ctx, e, 5)
+		if len(runs) != 1 || runs[0].Status != etl.StatusFailed || runs[0].Error == "" {
+			t.Fatalf("run log after failure: %+v", runs)
+		}
+		failPage2.Store(false)
+		rep, err := r.Run(ctx, "pagos")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Loaded != 15 {
+			t.Fatalf("%s", rep.Summary())
+		}
+		// The rows of the failed run's first page were loaded again, not twice.
+		if n := count(t, e, "SELECT count() FROM payments"); n != 15 {
+			t.Fatalf("payments: %d", n)
+		}
+		if _, err := r.Run(ctx, "pagos"); err != nil {
+			t.Fatal(err)
+		}
+		if last := wheres[len(wheres)-1]; !strings.Contains(last, ":updated_at >") || !strings.Contains(last, "2024-03-02") {
+			t.Fatalf("third run did not pull incrementally: $where=%q", last)
+		}
+	})
+}
+
+func TestTransientErrorsAreRetried(t *testing.T) {
+	e := whtest.Embedded(t)
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if calls.Add(1) <= 2 {
+			http.Error(w, "sobrecargado", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprint(w, "payment_id,taxpayer_id,municipality_code,tax,tax_year,paid_at,amount,channel\nH-1,1117500001,18001,predial,2024,2024-03-01 10:00:00,1000,web\n")
+	}))
+	defer srv.Close()
+	src := ingest.SourceConfig{Name: "pagos-http", Kind: ingest.SourceHTTP, Record: ingest.KindPayment,
+		HTTP: &ingest.HTTPConfig{URL: srv.URL + "/pagos.csv"}, Request: ingest.RequestConfig{Retries: -1}}
+	three := 3
+	r := newRunner(t, e, etl.JobConfig{Name: "http", Retries: &three, RetryBackoff: ingest.Duration(10 * time.Millisecond), Sources: []ingest.SourceConfig{src}})
+	rep, err := r.Run(context.Background(), "http")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Attempts != 3 || rep.Loaded != 1 {
+		t.Fatalf("attempts %d, %s", rep.Attempts, rep.Summary())
+	}
+}
+
+func TestBadConfigurationIsRejectedWhole(t *testing.T) {
+	cfg := etl.Config{Jobs: []etl.JobConfig{
+		{Name: "a", Schedule: "every day", Sources: []ingest.SourceConfig{{Name: "x", Kind: ingest.SourceFile, Record: ingest.KindPayment, File: &ingest.FileConfig{Path: "x.csv"}}}},
+		{Name: "a"},
+	}}
+	err := cfg.Validate()
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, want := range []string{"schedule \"every day\"", "está repetido", "no tiene sources"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
+	}
+}

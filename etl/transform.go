@@ -1,0 +1,255 @@
+package etl
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/observatorio-civico/observatorio/etl/recompute"
+	"github.com/observatorio-civico/observatorio/ingest"
+	"github.com/observatorio-civico/observatorio/liquidation"
+)
+
+// Warehouse columns the ETL writes, per table, in order.
+var (
+	LiquidationColumns = []string{"liquidation_id", "municipality_code", "tax", "tax_year", "taxpayer_pseudonym", "taxpayer_kind",
+		"filing_channel", "issue_date", "due_date", "base_amount", "inputs", "billed_total", "expected_total",
+		"verification_status", "verification_diff", "verification_detail", "source", "source_file", "source_line", "run_id", "loaded_at"}
+	PaymentColumns = []string{"payment_id", "liquidation_id", "municipality_code", "tax", "tax_year", "taxpayer_pseudonym",
+		"paid_at", "paid_date", "amount", "channel", "source", "source_file", "source_line", "run_id", "loaded_at"}
+	GELColumns = []string{"framework", "phase", "criterion", "entity_code", "measured_on", "value", "unit", "evidence_url", "synthetic",
+		"source", "source_file", "source_line", "run_id", "loaded_at"}
+	BudgetColumns = []string{"department_code", "entity_code", "entity_name", "rubro", "year", "budget_final", "budget_constant_2025",
+		"source", "source_file", "source_line", "run_id", "loaded_at"}
+	EntityColumns     = []string{"code", "department_code", "department_name", "name", "kind", "updated_at"}
+	QuarantineColumns = []string{"job", "source", "source_file", "source_line", "field", "raw", "code", "reason", "run_id", "quarantined_at"}
+)
+
+// tableOf is the warehouse table of each record kind.
+var tableOf = map[ingest.Kind]string{
+	ingest.KindLiquidation: "liquidations",
+	ingest.KindPayment:     "payments",
+	ingest.KindGEL:         "gel_measurements",
+	ingest.KindBudgetLine:  "budget_lines",
+	ingest.KindEntity:      "entities",
+}
+
+var columnsOf = map[ingest.Kind][]string{
+	ingest.KindLiquidation: LiquidationColumns,
+	ingest.KindPayment:     PaymentColumns,
+	ingest.KindGEL:         GELColumns,
+	ingest.KindBudgetLine:  BudgetColumns,
+	ingest.KindEntity:      EntityColumns,
+}
+
+// transformer turns decoded records into warehouse rows. It is where
+// personal data stops: taxpayer ids become keyed pseudonyms, names,
+// addresses, phones and emails are never copied, and every liquidation is
+// recomputed by the liquidation core and stored with its verdict.
+type transformer struct {
+	pseudo *Pseudonymizer
+	rules  *liquidation.Rules
+	runID  string
+	now    time.Time
+}
+
+// line is the row's position in its source: the physical line for CSV, the
+// row's sequence number for JSON documents and Socrata pages.
+func line(o *ingest.Origin) int64 {
+	if o.Line > 0 {
+		return int64(o.Line)
+	}
+	return o.Row
+}
+
+func dec(d *decimal.Decimal) decimal.Decimal {
+	if d == nil {
+		return decimal.Zero
+	}
+	return *d
+}
+
+// liquidationInputs are the non-personal inputs kept with a liquidation, as
+// JSON: what the rules used, so the verification can be re-run and read.
+func liquidationInputs(l *ingest.Liquidation) string {
+	m := map[string]any{}
+	put := func(k string, d *decimal.Decimal) {
+		if d != nil {
+			m[k] = d.String()
+		}
+	}
+	putS := func(k, v string) {
+		if v != "" {
+			m[k] = v
+		}
+	}
+	putS("periodo", l.Period)
+	putS("destino", l.Destino)
+	if l.Estrato != nil {
+		m["estrato"] = *l.Estrato
+	}
+	putS("sector", l.Sector)
+	put("avaluo", l.Avaluo)
+	put("area_m2", l.AreaM2)
+	put("area_construida_m2", l.BuiltAreaM2)
+	put("impuesto_anterior", l.PriorYearTax)
+	put("tarifa_por_mil", l.RatePerMille)
+	put("ingresos_brutos", l.GrossIncome)
+	put("ingresos_fuera", l.IncomeOutside)
+	put("deducciones", l.Deductions)
+	put("base_gravable", l.TaxableIncome)
+	putS("ciiu", l.CIIU)
+	put("impuesto", l.TaxAmount)
+	put("avisos_tableros", l.AvisosTableros)
+	put("sobretasa_bomberil", l.SobretasaBomberil)
+	put("sobretasa_ambiental", l.SobretasaAmbiental)
+	put("descuento", l.Discount)
+	put("intereses", l.Interest)
+	put("sanciones", l.Sanctions)
+	put("retenciones", l.Withholdings)
+	b, _ := json.Marshal(m)
+	return string(b)
+}
+
+func baseAmount(l *ingest.Liquidation) decimal.Decimal {
+	switch {
+	case l.Avaluo != nil:
+		return *l.Avaluo
+	case l.TaxableIncome != nil:
+		return *l.TaxableIncome
+	case l.GrossIncome != nil:
+		return *l.GrossIncome
+	}
+	return decimal.Zero
+}
+
+// verificationDetail is the verdict's explanation, stored as JSON: the
+// reason when unverifiable, and each published line's status and difference.
+func verificationDetail(v *liquidation.Verification) string {
+	type check struct {
+		Code       string `json:"renglon"`
+		Status     string `json:"estado"`
+		Difference string `json:"diferencia,omitempty"`
+		Reason     string `json:"motivo,omitempty"`
+	}
+	d := struct {
+		Reason string  `json:"motivo,omitempty"`
+		Field  string  `json:"campo,omitempty"`
+		Lines  []check `json:"renglones,omitempty"`
+	}{Reason: v.Reason, Field: v.Field}
+	for _, c := range v.Lines {
+		ch := check{Code: c.Code, Status: string(c.Status), Reason: c.Reason}
+		if !c.Difference.IsZero() {
+			ch.Difference = c.Difference.String()
+		}
+		d.Lines = append(d.Lines, ch)
+	}
+	b, _ := json.Marshal(d)
+	return string(b)
+}
+
+func (t *transformer) liquidation(l *ingest.Liquidation) []any {
+	v := t.rules.Verify(recompute.Request(l))
+	expected, diff := l.TotalAmount, decimal.Zero
+	if v.Total != nil {
+		diff = v.Total.Difference
+		if v.Total.HasExpected {
+			expected = v.Total.Expected
+		}
+	}
+	due := l.IssueDate
+	if l.DueDate != nil {
+		due = *l.DueDate
+	}
+	o := &l.Origin
+	return []any{l.LiquidationID, l.MunicipalityCode, l.Tax, l.TaxYear, t.pseudo.Pseudonym(l.TaxpayerID), l.TaxpayerKind,
+		l.FilingChannel, l.IssueDate.Time(), due.Time(), baseAmount(l), liquidationInputs(l), l.TotalAmount, expected,
+		string(v.Status), diff, verificationDetail(v), o.Source, o.File, line(o), t.runID, t.now}
+}
+
+func (t *transformer) payment(p *ingest.Payment) []any {
+	o := &p.Origin
+	return []any{p.PaymentID, p.LiquidationID, p.MunicipalityCode, p.Tax, p.TaxYear, t.pseudo.Pseudonym(p.TaxpayerID),
+		p.PaidAt.UTC(), dayIn(p.PaidAt, bogota), p.Amount, p.Channel, o.Source, o.File, line(o), t.runID, t.now}
+}
+
+func (t *transformer) gel(g *ingest.GELMeasurement) []any {
+	o := &g.Origin
+	synthetic := 0
+	if g.Synthetic {
+		synthetic = 1
+	}
+	source := o.Source
+	if g.Source != "" {
+		source = g.Source
+	}
+	return []any{g.Framework, g.Phase, g.Criterion, g.EntityCode, g.MeasuredOn.Time(), g.Value, g.Unit, g.EvidenceURL, synthetic,
+		source, o.File, line(o), t.runID, t.now}
+}
+
+func (t *transformer) budget(b *ingest.BudgetLine) []any {
+	o := &b.Origin
+	var v2025 any // NULL when the source has no constant-price value
+	if b.Value2025 != nil {
+		v2025 = *b.Value2025
+	}
+	return []any{b.DepartmentCode, b.EntityCode, b.EntityName, b.Rubro, b.Year, b.FinalBudget, v2025,
+		o.Source, o.File, line(o), t.runID, t.now}
+}
+
+var entityKinds = map[string]string{"municipio": "Municipio", "isla": "Isla", "area_no_municipalizada": "Área no municipalizada"}
+
+func (t *transformer) entity(e *ingest.Entity) []any {
+	kind := entityKinds[e.UnitKind]
+	if kind == "" {
+		kind = e.UnitKind
+	}
+	return []any{e.MunicipalityCode, e.DepartmentCode, e.DepartmentName, e.MunicipalityName, kind, t.now}
+}
+
+// row converts any record to its table's row.
+func (t *transformer) row(r ingest.Record) []any {
+	switch x := r.(type) {
+	case *ingest.Liquidation:
+		return t.liquidation(x)
+	case *ingest.Payment:
+		return t.payment(x)
+	case *ingest.GELMeasurement:
+		return t.gel(x)
+	case *ingest.BudgetLine:
+		return t.budget(x)
+	case *ingest.Entity:
+		return t.entity(x)
+	}
+	return nil
+}
+
+// personalOmitted replaces the raw text of a personal field in quarantine:
+// a rejected row must not bring a cédula or a name into the warehouse.
+const personalOmitted = "[dato personal omitido]"
+
+func (t *transformer) quarantine(job string, rj *ingest.Reject, personal map[string]bool) []any {
+	raw := rj.Raw
+	if personal[rj.Field] {
+		raw = personalOmitted
+	}
+	return []any{job, rj.Source, rj.File, line(&rj.Origin), rj.Field, raw, rj.Code, rj.Reason, t.runID, t.now}
+}
+
+// dayIn is the calendar day of t in loc, as midnight UTC (how Date
+// columns are written).
+func dayIn(t time.Time, loc *time.Location) time.Time {
+	y, m, d := t.In(loc).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// bogota is the time zone of payment dates: a payment at 23:30 in Bogotá
+// belongs to that day, not to the next UTC day.
+var bogota = func() *time.Location {
+	loc, err := time.LoadLocation("America/Bogota")
+	if err != nil {
+		return time.FixedZone("COT", -5*3600) // Colombia has no daylight saving time
+	}
+	return loc
+}()
