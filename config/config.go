@@ -10,12 +10,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/observatorio-civico/observatorio/etl"
 	"github.com/observatorio-civico/observatorio/warehouse"
 )
 
@@ -23,10 +25,15 @@ import (
 type Config struct {
 	HTTP      HTTP             `yaml:"http"`
 	Warehouse warehouse.Config `yaml:"warehouse"`
-	// Demo marks a demonstration instance: `serve --demo` loads the
-	// synthetic data set when the warehouse is empty, and pages say that
-	// the figures are synthetic.
+	// ETL declares the jobs and their sources.
+	ETL etl.Config `yaml:"etl"`
+	// Demo marks a demonstration instance: pages say that the figures are
+	// synthetic, and the ETL may run with a generated pseudonymization key.
 	Demo bool `yaml:"demo"`
+	// Dir is the folder of the configuration file: relative source paths
+	// of ETL jobs are resolved against it (the warehouse's data directory
+	// stays relative to the working directory).
+	Dir string `yaml:"-"`
 }
 
 // HTTP configures the public server.
@@ -83,6 +90,15 @@ func Load(path string) (Config, error) {
 		dec.KnownFields(true)
 		// An empty file decodes to io.EOF: the defaults stand.
 		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+			return cfg, fmt.Errorf("configuración %s: %v", path, err)
+		}
+		abs, err := filepath.Abs(filepath.Dir(path))
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Dir = abs
+		cfg.ETL.ResolvePaths(abs)
+		if err := cfg.ETL.Validate(); err != nil {
 			return cfg, fmt.Errorf("configuración %s: %v", path, err)
 		}
 	}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/observatorio-civico/observatorio/dashboards"
 	"github.com/observatorio-civico/observatorio/warehouse"
@@ -21,6 +23,12 @@ type Options struct {
 	Demo bool
 	// Now is the clock (tests pin it).
 	Now func() time.Time
+	// Metrics is the registry served at /metrics (nil: an empty one).
+	Metrics *prometheus.Registry
+	// EmbedFrameAncestors are the sites allowed to show the dashboards in
+	// an iframe in embed mode (?embed=1), as CSP frame-ancestors sources
+	// ("https://www.example.com"); empty allows any site.
+	EmbedFrameAncestors []string
 }
 
 // Server serves the observatory.
@@ -28,6 +36,7 @@ type Server struct {
 	eng  warehouse.Engine
 	opts Options
 	mux  *gin.Engine
+	dash *dashboards.Site // set by dashboardRoutes
 }
 
 // New builds the server on an open, migrated warehouse.
@@ -52,8 +61,14 @@ func (s *Server) routes() {
 	r := s.mux
 	s.dashboardRoutes(r)
 	s.datasetRoutes(r)
-	r.StaticFS("/static", http.FS(dashboards.Assets()))
+	r.GET("/static/*archivo", gin.WrapH(dashboards.AssetHandler()))
+	r.HEAD("/static/*archivo", gin.WrapH(dashboards.AssetHandler()))
 	r.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok\n") })
+	reg := s.opts.Metrics
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
 	r.GET("/readyz", s.ready)
 	r.NoRoute(func(c *gin.Context) { c.String(http.StatusNotFound, "No encontrado.\n") })
 }

@@ -16,6 +16,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
 	"github.com/observatorio-civico/observatorio/config"
 	"github.com/observatorio-civico/observatorio/etl"
 	"github.com/observatorio-civico/observatorio/etl/demo"
@@ -30,6 +33,8 @@ Uso:
   observatory serve    [--config ARCHIVO] [--demo]     sirve el sitio (migra y siembra al arrancar)
   observatory migrate  [--config ARCHIVO] [--print]    aplica las migraciones del esquema
   observatory demo load [--config ARCHIVO] [--scale X] carga los datos sintéticos de demostración
+  observatory etl run  [--config ARCHIVO] [TRABAJO...] ejecuta trabajos ETL una vez (todos si no se nombran)
+  observatory etl status [--config ARCHIVO] [-n N]     últimas ejecuciones y próximas programadas
   observatory liquidate [--explain] [--verify] [--rules RUTA] [ARCHIVO...]
                                                       recalcula liquidaciones (JSON Lines); ver liquidation/README.md
   observatory check [URL]                              comprueba que el servicio responde (por defecto http://127.0.0.1:8080/readyz)
@@ -62,6 +67,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = migrate(ctx, args[1:], stdout)
 	case "demo":
 		err = demoCmd(ctx, args[1:], stdout)
+	case "etl":
+		err = etlCmd(ctx, args[1:], stdout, stderr)
 	case "liquidate":
 		// The liquidation core has its own exit codes (1: some line failed,
 		// 2: bad options or rules) and writes its own errors.
@@ -132,12 +139,25 @@ func serve(ctx context.Context, args []string) error {
 	if err := prepare(ctx, cfg, eng); err != nil {
 		return err
 	}
-	if cfg.Demo {
+	if cfg.Demo && len(cfg.ETL.Jobs) == 0 {
 		if err := loadDemoIfEmpty(ctx, eng, demo.DefaultOptions()); err != nil {
 			return err
 		}
 	}
-	return server.New(eng, server.Options{Addr: cfg.HTTP.Addr, Demo: cfg.Demo}).ListenAndServe(ctx)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if len(cfg.ETL.Jobs) > 0 {
+		r, err := newRunner(cfg, eng, reg)
+		if err != nil {
+			return err
+		}
+		stopSchedule, err := r.Schedule(ctx)
+		if err != nil {
+			return err
+		}
+		defer stopSchedule()
+	}
+	return server.New(eng, server.Options{Addr: cfg.HTTP.Addr, Demo: cfg.Demo, Metrics: reg}).ListenAndServe(ctx)
 }
 
 func loadDemoIfEmpty(ctx context.Context, eng warehouse.Engine, o demo.Options) error {
