@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/observatorio-civico/observatorio/dashboards"
+	"github.com/observatorio-civico/observatorio/liquidation"
 	"github.com/observatorio-civico/observatorio/warehouse"
 )
 
@@ -25,18 +26,16 @@ type Options struct {
 	Now func() time.Time
 	// Metrics is the registry served at /metrics (nil: an empty one).
 	Metrics *prometheus.Registry
-	// EmbedFrameAncestors are the sites allowed to show the dashboards in
-	// an iframe in embed mode (?embed=1), as CSP frame-ancestors sources
-	// ("https://www.example.com"); empty allows any site.
-	EmbedFrameAncestors []string
+	// Rules are the tax rules behind the calendars (nil: the embedded ones).
+	Rules *liquidation.Rules
 }
 
 // Server serves the observatory.
 type Server struct {
-	eng  warehouse.Engine
-	opts Options
-	mux  *gin.Engine
-	dash *dashboards.Site // set by dashboardRoutes
+	eng   warehouse.Engine
+	opts  Options
+	mux   *gin.Engine
+	rules *liquidation.Rules
 }
 
 // New builds the server on an open, migrated warehouse.
@@ -45,7 +44,10 @@ func New(eng warehouse.Engine, opts Options) *Server {
 		opts.Now = time.Now
 	}
 	gin.SetMode(gin.ReleaseMode)
-	s := &Server{eng: eng, opts: opts, mux: gin.New()}
+	s := &Server{eng: eng, opts: opts, mux: gin.New(), rules: opts.Rules}
+	if s.rules == nil {
+		s.rules = liquidation.MustEmbeddedRules()
+	}
 	s.mux.Use(gin.Recovery(), accessLog(), securityHeaders())
 	s.routes()
 	return s
@@ -61,8 +63,8 @@ func (s *Server) routes() {
 	r := s.mux
 	s.dashboardRoutes(r)
 	s.datasetRoutes(r)
-	r.GET("/static/*archivo", gin.WrapH(dashboards.AssetHandler()))
-	r.HEAD("/static/*archivo", gin.WrapH(dashboards.AssetHandler()))
+	s.calendarRoutes(r)
+	r.StaticFS("/static", http.FS(dashboards.Assets()))
 	r.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok\n") })
 	reg := s.opts.Metrics
 	if reg == nil {
