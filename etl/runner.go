@@ -409,25 +409,58 @@ func (r *Runner) loadSource(ctx context.Context, job *JobConfig, src *ingest.Sou
 	if batch <= 0 {
 		batch = 20000
 	}
+	// Decoding and transforming (this goroutine) overlap with the engine's
+	// insert of the previous batch (the loader goroutine): on two cores the
+	// pipeline runs at the pace of the slower half, not of their sum. At most
+	// two batches wait, so memory stays bounded whatever the file size.
+	type load struct {
+		table string
+		cols  []string
+		rows  [][]any
+	}
+	loads := make(chan load, 2)
+	loaded := make(chan error, 1)
+	lctx, stopLoader := context.WithCancel(ctx)
+	defer stopLoader()
+	go func() {
+		var err error
+		for l := range loads {
+			if err == nil {
+				if err = r.Eng.Insert(lctx, l.table, l.cols, l.rows); err != nil {
+					stopLoader()
+				}
+			}
+		}
+		loaded <- err
+	}()
 	var rows, qrows [][]any
-	verified := map[string]int64{}
+	var queued, queuedQ int64
+	send := func(l load) error {
+		select {
+		case loads <- l:
+			return nil
+		case <-lctx.Done():
+			return lctx.Err() // the loader failed (its error is reported) or the run ended
+		}
+	}
 	flush := func(force bool) error {
 		if len(rows) > 0 && (force || len(rows) >= batch) {
-			if err := r.Eng.Insert(ctx, table, cols, rows); err != nil {
+			if err := send(load{table, cols, rows}); err != nil {
 				return err
 			}
-			sr.Loaded += int64(len(rows))
-			rows = rows[:0]
+			queued += int64(len(rows))
+			rows = make([][]any, 0, batch)
 		}
 		if len(qrows) > 0 && (force || len(qrows) >= batch) {
-			if err := r.Eng.Insert(ctx, "quarantine", QuarantineColumns, qrows); err != nil {
+			if err := send(load{"quarantine", QuarantineColumns, qrows}); err != nil {
 				return err
 			}
-			sr.Quarantined += int64(len(qrows))
-			qrows = qrows[:0]
+			queuedQ += int64(len(qrows))
+			qrows = make([][]any, 0, 64)
 		}
 		return nil
 	}
+	verified := map[string]int64{}
 	err = st.Each(ctx, func(recs []ingest.Record, rejects []ingest.Reject) error {
 		for _, rec := range recs {
 			row := t.row(rec)
@@ -445,16 +478,21 @@ func (r *Runner) loadSource(ctx context.Context, job *JobConfig, src *ingest.Sou
 		if r.Progress != nil {
 			stats := st.Stats()
 			r.Progress(Progress{Job: job.Name, Source: src.Name, Read: stats.Read,
-				Loaded: sr.Loaded + int64(len(rows)), Quarantined: sr.Quarantined + int64(len(qrows)), Bytes: stats.Bytes})
+				Loaded: queued + int64(len(rows)), Quarantined: queuedQ + int64(len(qrows)), Bytes: stats.Bytes})
 		}
 		return nil
 	})
 	if err == nil {
 		err = flush(true)
 	}
+	close(loads)
+	if lerr := <-loaded; lerr != nil {
+		err = lerr // the loader's error explains a cancelled send
+	}
 	if err != nil {
 		return nil, nil, err
 	}
+	sr.Loaded, sr.Quarantined = queued, queuedQ
 	stats := st.Stats()
 	sr.Read, sr.Skipped = stats.Read, stats.Blank
 	sr.Rejects, sr.Warnings = stats.RejectsByCode, stats.WarningsByCode

@@ -108,11 +108,11 @@ func TestJobLoadsVerifiesAndQuarantines(t *testing.T) {
 		dir := t.TempDir()
 		file := filepath.Join(dir, "predial_2025.csv")
 		bad := []string{
-			"BGA-90001;91000001;Sin Avalúo;Calle 1;2025;15/01/2025;;habitacional;2;1000;1000",                  // missing avalúo: loads, unverifiable
-			"BGA-90002;91000002;Fecha Mala;Calle 2;2025;31/02/2025;50000000,00;habitacional;2;250000;250000",   // impossible date
-			"BGA-90003;91000003;Número Malo;Calle 3;2025;15/01/2025;cincuenta;habitacional;2;250000;250000",    // invalid number
-			"BGA-00003;91000003;Duplicada;Calle 3;2025;15/01/2025;50000000,00;habitacional;2;250000;250000",     // duplicate key
-			"BGA-90004;91000004;Destino Raro;Calle 4;2025;15/01/2025;50000000,00;parqueadero;2;250000;250000",  // destino without a tariff: loads, unverifiable
+			"BGA-90001;91000001;Sin Avalúo;Calle 1;2025;15/01/2025;;habitacional;2;1000;1000",                 // missing avalúo: loads, unverifiable
+			"BGA-90002;91000002;Fecha Mala;Calle 2;2025;31/02/2025;50000000,00;habitacional;2;250000;250000",  // impossible date
+			"BGA-90003;91000003;Número Malo;Calle 3;2025;15/01/2025;cincuenta;habitacional;2;250000;250000",   // invalid number
+			"BGA-00003;91000003;Duplicada;Calle 3;2025;15/01/2025;50000000,00;habitacional;2;250000;250000",   // duplicate key
+			"BGA-90004;91000004;Destino Raro;Calle 4;2025;15/01/2025;50000000,00;parqueadero;2;250000;250000", // destino without a tariff: loads, unverifiable
 		}
 		good := writePredialFile(t, file, 40, map[int]bool{5: true, 17: true}, bad)
 		r := newRunner(t, e, etl.JobConfig{Name: "bga", Sources: []ingest.SourceConfig{predialSource(file)}})

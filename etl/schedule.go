@@ -53,4 +53,3 @@ func (c *Config) Next(t time.Time) map[string]time.Time {
 	}
 	return out
 }
-

@@ -2,6 +2,7 @@ package etl
 
 import (
 	"encoding/json"
+	"strconv"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -72,44 +73,49 @@ func dec(d *decimal.Decimal) decimal.Decimal {
 
 // liquidationInputs are the non-personal inputs kept with a liquidation, as
 // JSON: what the rules used, so the verification can be re-run and read.
+// Written by hand, in a fixed order: it runs once per source row.
 func liquidationInputs(l *ingest.Liquidation) string {
-	m := map[string]any{}
-	put := func(k string, d *decimal.Decimal) {
+	b := make([]byte, 0, 256)
+	b = append(b, '{')
+	str := func(k, v string) {
+		if v == "" {
+			return
+		}
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendQuote(append(strconv.AppendQuote(b, k), ':'), v)
+	}
+	num := func(k string, d *decimal.Decimal) {
 		if d != nil {
-			m[k] = d.String()
+			str(k, d.String())
 		}
 	}
-	putS := func(k, v string) {
-		if v != "" {
-			m[k] = v
-		}
-	}
-	putS("periodo", l.Period)
-	putS("destino", l.Destino)
+	str("periodo", l.Period)
+	str("destino", l.Destino)
 	if l.Estrato != nil {
-		m["estrato"] = *l.Estrato
+		str("estrato", strconv.Itoa(*l.Estrato))
 	}
-	putS("sector", l.Sector)
-	put("avaluo", l.Avaluo)
-	put("area_m2", l.AreaM2)
-	put("area_construida_m2", l.BuiltAreaM2)
-	put("impuesto_anterior", l.PriorYearTax)
-	put("tarifa_por_mil", l.RatePerMille)
-	put("ingresos_brutos", l.GrossIncome)
-	put("ingresos_fuera", l.IncomeOutside)
-	put("deducciones", l.Deductions)
-	put("base_gravable", l.TaxableIncome)
-	putS("ciiu", l.CIIU)
-	put("impuesto", l.TaxAmount)
-	put("avisos_tableros", l.AvisosTableros)
-	put("sobretasa_bomberil", l.SobretasaBomberil)
-	put("sobretasa_ambiental", l.SobretasaAmbiental)
-	put("descuento", l.Discount)
-	put("intereses", l.Interest)
-	put("sanciones", l.Sanctions)
-	put("retenciones", l.Withholdings)
-	b, _ := json.Marshal(m)
-	return string(b)
+	str("sector", l.Sector)
+	num("avaluo", l.Avaluo)
+	num("area_m2", l.AreaM2)
+	num("area_construida_m2", l.BuiltAreaM2)
+	num("impuesto_anterior", l.PriorYearTax)
+	num("tarifa_por_mil", l.RatePerMille)
+	num("ingresos_brutos", l.GrossIncome)
+	num("ingresos_fuera", l.IncomeOutside)
+	num("deducciones", l.Deductions)
+	num("base_gravable", l.TaxableIncome)
+	str("ciiu", l.CIIU)
+	num("impuesto", l.TaxAmount)
+	num("avisos_tableros", l.AvisosTableros)
+	num("sobretasa_bomberil", l.SobretasaBomberil)
+	num("sobretasa_ambiental", l.SobretasaAmbiental)
+	num("descuento", l.Discount)
+	num("intereses", l.Interest)
+	num("sanciones", l.Sanctions)
+	num("retenciones", l.Withholdings)
+	return string(append(b, '}'))
 }
 
 func baseAmount(l *ingest.Liquidation) decimal.Decimal {
@@ -125,8 +131,12 @@ func baseAmount(l *ingest.Liquidation) decimal.Decimal {
 }
 
 // verificationDetail is the verdict's explanation, stored as JSON: the
-// reason when unverifiable, and each published line's status and difference.
+// reason when unverifiable, and each published line's status and
+// difference. A full match needs no explanation and stores none.
 func verificationDetail(v *liquidation.Verification) string {
+	if v.Status == liquidation.StatusMatch {
+		return ""
+	}
 	type check struct {
 		Code       string `json:"renglon"`
 		Status     string `json:"estado"`
