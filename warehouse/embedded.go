@@ -117,7 +117,10 @@ func openEmbedded(ctx context.Context, cfg Config) (Engine, error) {
 		e.slots <- struct{}{}
 	}
 	// The first connection boots the engine on the data directory and
-	// creates the observatory's database; the rest open on demand.
+	// creates the observatory's database; the rest open on demand. It takes
+	// a slot like the others: the pool holds at most n connections, and an
+	// n+1-th would block its release forever.
+	<-e.slots
 	c, err := e.connect(true)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,44 @@
+package warehouse_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/observatorio-civico/observatorio/warehouse/whtest"
+)
+
+// TestEmbeddedPoolUnderLoad runs more concurrent statements than the pool
+// has connections, long enough for every connection to be opened and
+// returned: none may block for good (a release into a full pool did once).
+func TestEmbeddedPoolUnderLoad(t *testing.T) {
+	e := whtest.Embedded(t) // pool of 4
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for i := 0; i < 16; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := 0; j < 10; j++ {
+				if _, err := e.Query(ctx, "SELECT sum(number) FROM numbers(200000)"); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		t.Fatal("statements still waiting for a connection after 60 s: the pool is stuck")
+	}
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
