@@ -8,9 +8,14 @@ PKGS      := ./...
 
 .PHONY: run test deps build vet bench clean fmt
 
-## run: the observatory on the embedded engine with demo data, on http://localhost:8080
+DEMO_DIR  := var/demo
+
+## run: the observatory on the embedded engine with demo data, on http://localhost:8080.
+## The first time it writes the demo's source files (var/demo) and the ETL loads them
+## before the site opens (about a minute); later starts reuse the warehouse (var/warehouse).
 run: deps build
-	$(BIN) serve --demo
+	@test -f $(DEMO_DIR)/observatorio.yaml || $(BIN) demo generate --out $(DEMO_DIR)
+	$(BIN) serve --config $(DEMO_DIR)/observatorio.yaml
 
 ## test: unit and integration tests, on embedded chDB and on a throwaway ClickHouse server
 test: deps

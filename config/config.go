@@ -42,6 +42,10 @@ type HTTP struct {
 	// PublicURL is the address citizens use (for links in feeds and
 	// metadata); empty derives it from the request.
 	PublicURL string `yaml:"public_url"`
+	// EmbedFrameAncestors are the sites allowed to show dashboards in an
+	// iframe (?embed=1), as CSP frame-ancestors sources
+	// ("https://www.periodico.com"); empty allows any site.
+	EmbedFrameAncestors []string `yaml:"embed_frame_ancestors"`
 }
 
 // Default returns the configuration used when no file is given: embedded
@@ -61,6 +65,7 @@ func Default() Config {
 var Env = [][2]string{
 	{"OBSERVATORIO_CONFIG", "ruta del archivo de configuración YAML"},
 	{"OBSERVATORIO_HTTP_ADDR", "http.addr (dirección de escucha, p. ej. :8080)"},
+	{"OBSERVATORIO_EMBED_FRAME_ANCESTORS", "http.embed_frame_ancestors, separados por comas (sitios que pueden insertar tableros)"},
 	{"OBSERVATORIO_DATA_DIR", "warehouse.embedded.path (directorio de datos de chDB)"},
 	{"OBSERVATORIO_CHDB_LIB", "warehouse.embedded.library (ruta de libchdb.so)"},
 	{"OBSERVATORIO_DATABASE", "warehouse.database"},
@@ -125,6 +130,7 @@ func applyEnv(cfg *Config, lookup func(string) (string, bool)) error {
 		}
 	}
 	str("OBSERVATORIO_HTTP_ADDR", &cfg.HTTP.Addr)
+	list("OBSERVATORIO_EMBED_FRAME_ANCESTORS", &cfg.HTTP.EmbedFrameAncestors)
 	str("OBSERVATORIO_DATA_DIR", &cfg.Warehouse.Embedded.Path)
 	str("OBSERVATORIO_CHDB_LIB", &cfg.Warehouse.Embedded.Library)
 	str("OBSERVATORIO_DATABASE", &cfg.Warehouse.Database)

@@ -53,7 +53,7 @@ func LoadDemo(ctx context.Context, e warehouse.Engine, p *Pseudonymizer, o demo.
 		}
 		return nil
 	}
-	err := demo.Generate(o, func(l *demo.Liquidation) error {
+	err := demo.GenerateRows(o, func(l *demo.Liquidation) error {
 		lrows = append(lrows, []any{l.ID, l.Municipality, l.Tax, l.TaxYear, p.Pseudonym(l.TaxpayerID), l.TaxpayerKind,
 			l.FilingChannel, l.IssueDate, l.DueDate, l.BaseAmount, l.InputsJSON(), l.BilledTotal, l.BilledTotal,
 			"pending", "0", "", "demo", "demo/liquidaciones.csv", l.SourceLine, rep.RunID, loaded})

@@ -128,9 +128,68 @@ func (r *Runner) now() time.Time {
 	return time.Now().UTC().Truncate(time.Second)
 }
 
-// Run runs a job once: one attempt, then retries with exponential backoff
-// while the error is transient. Only one run of a job goes at a time.
+// Run runs a job once and then the OnCommit hooks if it committed.
 func (r *Runner) Run(ctx context.Context, name string) (*RunReport, error) {
+	rep, err := r.run(ctx, name)
+	if err == nil {
+		r.afterCommit(ctx, rep)
+	}
+	return rep, err
+}
+
+// RunJobs runs jobs one after another and then the OnCommit hooks once, for
+// the last committed run: publishing datasets after every job of a batch
+// would redo the same work. It returns every report and the number of
+// failed jobs; it goes on after a failure.
+func (r *Runner) RunJobs(ctx context.Context, names []string, each func(*RunReport, error)) (failed int) {
+	var last *RunReport
+	for _, name := range names {
+		rep, err := r.run(ctx, name)
+		if err != nil {
+			failed++
+		} else {
+			last = rep
+		}
+		if each != nil {
+			each(rep, err)
+		}
+	}
+	if last != nil {
+		r.afterCommit(ctx, last)
+	}
+	return failed
+}
+
+// Pending lists the jobs that have never committed a run.
+func (r *Runner) Pending(ctx context.Context) ([]string, error) {
+	res, err := r.Eng.Query(ctx, "SELECT DISTINCT job FROM etl_runs WHERE status = 'committed'")
+	if err != nil {
+		return nil, err
+	}
+	done := map[string]bool{}
+	for _, row := range res.Rows {
+		done[row[0].(string)] = true
+	}
+	var out []string
+	for _, j := range r.Config.Jobs {
+		if !done[j.Name] {
+			out = append(out, j.Name)
+		}
+	}
+	return out, nil
+}
+
+func (r *Runner) afterCommit(ctx context.Context, rep *RunReport) {
+	for _, hook := range r.OnCommit {
+		if err := hook(context.WithoutCancel(ctx), rep); err != nil {
+			r.log().Error("tarea posterior a la carga fallida", "trabajo", rep.Job, "error", err)
+		}
+	}
+}
+
+// run runs a job once: one attempt, then retries with exponential backoff
+// while the error is transient. Only one run of a job goes at a time.
+func (r *Runner) run(ctx context.Context, name string) (*RunReport, error) {
 	job, err := r.Config.Job(name)
 	if err != nil {
 		return nil, err
@@ -338,11 +397,6 @@ func (r *Runner) attempt(parent context.Context, job *JobConfig) (rep *RunReport
 	sort.Strings(rep.Tables)
 	if err := r.commit(ctx, rep, newMarks); err != nil {
 		return rep, err
-	}
-	for _, hook := range r.OnCommit {
-		if herr := hook(context.WithoutCancel(parent), rep); herr != nil {
-			r.log().Error("tarea posterior a la carga fallida", "trabajo", job.Name, "error", herr)
-		}
 	}
 	r.log().Info(rep.Summary())
 	return rep, nil

@@ -37,7 +37,7 @@ func writePredialFile(t *testing.T, path string, n int, wrong map[int]bool, bad 
 		estrato := 1 + i%4
 		rec := &ingest.Liquidation{LiquidationID: fmt.Sprintf("BGA-%05d", i), MunicipalityCode: "68001", Tax: "predial", TaxYear: 2025,
 			Avaluo: &avaluo, Destino: "habitacional", Estrato: &estrato, TotalAmount: decimal.Zero}
-		res, err := rules.Liquidate(recompute.Request(rec))
+		res, err := rules.Liquidate(recompute.Request(rules, rec))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -34,6 +34,8 @@ var tableOf = map[ingest.Kind]string{
 	ingest.KindGEL:         "gel_measurements",
 	ingest.KindBudgetLine:  "budget_lines",
 	ingest.KindEntity:      "entities",
+	ingest.KindGELAction:   "gel_action_items",
+	ingest.KindGDIndex:     "gel_index_scores",
 }
 
 var columnsOf = map[ingest.Kind][]string{
@@ -42,6 +44,8 @@ var columnsOf = map[ingest.Kind][]string{
 	ingest.KindGEL:         GELColumns,
 	ingest.KindBudgetLine:  BudgetColumns,
 	ingest.KindEntity:      EntityColumns,
+	ingest.KindGELAction:   GELActionColumns,
+	ingest.KindGDIndex:     GDIndexColumns,
 }
 
 // transformer turns decoded records into warehouse rows. It is where
@@ -160,7 +164,7 @@ func verificationDetail(v *liquidation.Verification) string {
 }
 
 func (t *transformer) liquidation(l *ingest.Liquidation) []any {
-	v := t.rules.Verify(recompute.Request(l))
+	v := t.rules.Verify(recompute.Request(t.rules, l))
 	expected, diff := l.TotalAmount, decimal.Zero
 	if v.Total != nil {
 		diff = v.Total.Difference
@@ -231,6 +235,10 @@ func (t *transformer) row(r ingest.Record) []any {
 		return t.budget(x)
 	case *ingest.Entity:
 		return t.entity(x)
+	case *ingest.GELActionItem:
+		return t.gelAction(x)
+	case *ingest.GDIndexScore:
+		return t.gdIndex(x)
 	}
 	return nil
 }

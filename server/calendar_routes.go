@@ -9,12 +9,14 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/observatorio-civico/observatorio/dashboards"
 	"github.com/observatorio-civico/observatorio/liquidation"
 )
 
 // calendarRoutes publish each municipality's tax calendar, computed from the
-// same dated rules the liquidation core uses: JSON for programs, iCalendar
-// for a phone's calendar app (subscribe to the .ics URL).
+// same dated rules the liquidation core uses: a Spanish page for citizens,
+// iCalendar for a phone's calendar app (subscribe to the .ics URL), JSON for
+// programs.
 func (s *Server) calendarRoutes(r gin.IRouter) {
 	r.GET("/calendario/:municipio/:archivo", s.calendar)
 }
@@ -24,7 +26,7 @@ func (s *Server) calendar(c *gin.Context) {
 	yearText, format, _ := strings.Cut(c.Param("archivo"), ".")
 	year, err := strconv.Atoi(yearText)
 	if len(code) != 5 || strings.Trim(code, "0123456789") != "" || err != nil || year < 2000 || year > 2100 {
-		c.String(http.StatusBadRequest, "Use /calendario/{código DIVIPOLA de 5 dígitos}/{año}.ics o .json, por ejemplo /calendario/68001/2026.ics\n")
+		c.String(http.StatusBadRequest, "Use /calendario/{código DIVIPOLA de 5 dígitos}/{año} (página), .ics o .json, por ejemplo /calendario/68001/2026.ics\n")
 		return
 	}
 	events, err := s.rules.Calendar(code, year)
@@ -38,6 +40,19 @@ func (s *Server) calendar(c *gin.Context) {
 		return
 	}
 	switch format {
+	case "":
+		for _, m := range s.rules.Municipalities() {
+			if m.Code == code {
+				page, err := dashboards.RenderCalendar(m, year, events)
+				if err != nil {
+					s.fail(c, err)
+					return
+				}
+				c.Data(http.StatusOK, "text/html; charset=utf-8", page)
+				return
+			}
+		}
+		c.String(http.StatusNotFound, "No hay reglas tributarias cargadas para el municipio %s.\n", code)
 	case "json":
 		c.JSON(http.StatusOK, gin.H{"municipio": code, "anio": year, "eventos": events})
 	case "ics":

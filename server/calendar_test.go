@@ -48,6 +48,11 @@ func TestTaxCalendar(t *testing.T) {
 	if code, _, _ := get("/calendario/05001/2025.ics"); code != 404 {
 		t.Errorf("municipality without rules: %d, want 404", code)
 	}
+	code, ctype, body = get("/calendario/68001/2025")
+	if code != 200 || !strings.HasPrefix(ctype, "text/html") || !strings.Contains(body, "Calendario tributario de Bucaramanga, 2025") ||
+		!strings.Contains(body, `href="/calendario/68001/2025.ics"`) || !strings.Contains(body, "<caption>") || !strings.Contains(body, " de 2025") {
+		t.Fatalf("calendar page: %d %s\n%.500s", code, ctype, body)
+	}
 	if code, _, _ := get("/calendario/68001/2025.pdf"); code != 404 {
 		t.Errorf("unknown format: %d", code)
 	}

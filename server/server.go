@@ -26,6 +26,10 @@ type Options struct {
 	Now func() time.Time
 	// Metrics is the registry served at /metrics (nil: an empty one).
 	Metrics *prometheus.Registry
+	// EmbedFrameAncestors are the sites allowed to show the dashboards in
+	// an iframe in embed mode (?embed=1), as CSP frame-ancestors sources
+	// ("https://www.example.com"); empty allows any site.
+	EmbedFrameAncestors []string
 	// Rules are the tax rules behind the calendars (nil: the embedded ones).
 	Rules *liquidation.Rules
 }
@@ -35,6 +39,7 @@ type Server struct {
 	eng   warehouse.Engine
 	opts  Options
 	mux   *gin.Engine
+	dash  *dashboards.Site // set by dashboardRoutes
 	rules *liquidation.Rules
 }
 
@@ -58,13 +63,16 @@ func (s *Server) Handler() http.Handler { return s.mux }
 
 // routes registers every route. Each area of the site keeps its handlers in
 // its own file: dashboards_routes.go (pages and charts), datasets_routes.go
-// (catalog and downloads).
+// (catalog and downloads), gel_routes.go (Gobierno en Línea tracker),
+// calendar_routes.go (tax calendars).
 func (s *Server) routes() {
 	r := s.mux
 	s.dashboardRoutes(r)
 	s.datasetRoutes(r)
+	s.gelRoutes(r)
 	s.calendarRoutes(r)
-	r.StaticFS("/static", http.FS(dashboards.Assets()))
+	r.GET("/static/*archivo", gin.WrapH(dashboards.AssetHandler()))
+	r.HEAD("/static/*archivo", gin.WrapH(dashboards.AssetHandler()))
 	r.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok\n") })
 	reg := s.opts.Metrics
 	if reg == nil {

@@ -33,10 +33,10 @@ func writePayments(t *testing.T, path string, n int) int {
 		fmt.Fprintf(w, "R-%07d;%d;68001;%s;2020;%02d/%02d/2020 10:%02d;%d,%02d;%s\n", i, 1000000+i*13, taxes[i%3], 1+i%28, 1+i%12, i%60, 10000+i, i%100, channels[i%5])
 	}
 	bad := []string{
-		"R-X1;90000001;68001;Predial;2020;32/01/2020 10:00;1000;PSE",     // impossible date
-		"R-X2;90000002;99999;Predial;2020;01/01/2020 10:00;1000;PSE",     // not a DIVIPOLA code
-		"R-X3;90000003;68001;Predial;2020;01/01/2020 10:00;mil;PSE",      // not a number
-		"R-0000005;90000004;68001;Predial;2020;01/01/2020 10:00;1;PSE",   // duplicate receipt
+		"R-X1;90000001;68001;Predial;2020;32/01/2020 10:00;1000;PSE",    // impossible date
+		"R-X2;90000002;99999;Predial;2020;01/01/2020 10:00;1000;PSE",    // not a DIVIPOLA code
+		"R-X3;90000003;68001;Predial;2020;01/01/2020 10:00;mil;PSE",     // not a number
+		"R-0000005;90000004;68001;Predial;2020;01/01/2020 10:00;1;PSE",  // duplicate receipt
 		"R-X4;90000005;68001;Predial;2020;01/01/2020 10:00;1000;Paloma", // unknown channel
 	}
 	for _, l := range bad {

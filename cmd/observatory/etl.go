@@ -14,6 +14,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/observatorio-civico/observatorio/config"
+	"github.com/observatorio-civico/observatorio/dashboards"
+	"github.com/observatorio-civico/observatorio/datasets"
 	"github.com/observatorio-civico/observatorio/etl"
 	"github.com/observatorio-civico/observatorio/liquidation"
 	"github.com/observatorio-civico/observatorio/warehouse"
@@ -37,6 +39,16 @@ func newRunner(cfg config.Config, eng warehouse.Engine, reg prometheus.Registere
 		return nil, err
 	}
 	r := &etl.Runner{Eng: eng, Pseudo: p, Rules: rules, Config: cfg.ETL, Cluster: cfg.Warehouse.Cluster}
+	// Each committed run makes new releases of the datasets it changed,
+	// and new dashboard aggregates (pages never query the fact tables).
+	r.OnCommit = append(r.OnCommit, func(ctx context.Context, rep *etl.RunReport) error {
+		_, err := datasets.Publish(ctx, eng, datasets.PublishOptions{RunID: rep.RunID})
+		return err
+	}, func(ctx context.Context, _ *etl.RunReport) error {
+		defer dashboards.Invalidate()
+		_, err := dashboards.Refresh(ctx, eng, dashboards.RefreshOptions{K: datasets.DefaultK})
+		return err
+	})
 	if reg != nil {
 		r.Metrics = etl.NewMetrics(reg)
 	}
@@ -84,20 +96,15 @@ func etlCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	bar := newProgressBar(stderr)
 	r.Progress = bar.update
-	failed := 0
-	for _, name := range jobs {
-		rep, err := r.Run(ctx, name)
+	failed := r.RunJobs(ctx, jobs, func(rep *etl.RunReport, err error) {
 		bar.clear()
-		if rep != nil {
+		switch {
+		case rep != nil:
 			fmt.Fprintln(stdout, rep.Summary())
+		case err != nil:
+			fmt.Fprintf(stdout, "%v\n", err)
 		}
-		if err != nil {
-			failed++
-			if rep == nil {
-				fmt.Fprintf(stdout, "%s: %v\n", name, err)
-			}
-		}
-	}
+	})
 	if failed > 0 {
 		return fmt.Errorf("%d de %d trabajos fallaron", failed, len(jobs))
 	}

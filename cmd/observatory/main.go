@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -19,7 +20,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/observatorio-civico/observatorio/analytics/gel"
+	"github.com/observatorio-civico/observatorio/analytics/gel/geldemo"
 	"github.com/observatorio-civico/observatorio/config"
+	"github.com/observatorio-civico/observatorio/datasets"
 	"github.com/observatorio-civico/observatorio/etl"
 	"github.com/observatorio-civico/observatorio/etl/demo"
 	"github.com/observatorio-civico/observatorio/liquidation"
@@ -32,7 +36,8 @@ const usage = `observatory: observatorio de transparencia tributaria municipal
 Uso:
   observatory serve    [--config ARCHIVO] [--demo]     sirve el sitio (migra y siembra al arrancar)
   observatory migrate  [--config ARCHIVO] [--print]    aplica las migraciones del esquema
-  observatory demo load [--config ARCHIVO] [--scale X] carga los datos sintéticos de demostración
+  observatory demo generate [--out CARPETA] [--scale X] escribe archivos fuente de demostración y su configuración
+  observatory demo load [--config ARCHIVO] [--scale X] carga los datos sintéticos directamente (sin ETL)
   observatory etl run  [--config ARCHIVO] [TRABAJO...] ejecuta trabajos ETL una vez (todos si no se nombran)
   observatory etl status [--config ARCHIVO] [-n N]     últimas ejecuciones y próximas programadas
   observatory liquidate [--explain] [--verify] [--rules RUTA] [ARCHIVO...]
@@ -111,16 +116,36 @@ func open(ctx context.Context, configPath string) (config.Config, warehouse.Engi
 	return cfg, eng, err
 }
 
-// prepare migrates the schema and seeds the DIVIPOLA list.
+// prepare migrates the schema, seeds the DIVIPOLA list and writes the
+// catalog of Gobierno en Línea / Gobierno Digital frameworks.
 func prepare(ctx context.Context, cfg config.Config, eng warehouse.Engine) error {
 	if _, err := warehouse.Migrate(ctx, eng, cfg.Warehouse.Cluster); err != nil {
 		return err
 	}
 	n, err := warehouse.SeedEntities(ctx, eng)
+	if err != nil {
+		return err
+	}
 	if n > 0 {
 		slog.Info("DIVIPOLA cargada", "entidades", n)
 	}
-	return err
+	return gel.Default().Sync(ctx, eng)
+}
+
+// loadGELDemo loads the Gobierno en Línea demo (Cáqueza's 2009 diagnosis
+// and action plan, Bucaramanga's 2020 self-assessment, synthetic series)
+// once: the job is skipped when it has already committed.
+func loadGELDemo(ctx context.Context, eng warehouse.Engine) error {
+	res, err := eng.Query(ctx, "SELECT count() FROM etl_runs WHERE job = {j:String} AND status = 'committed'", warehouse.P("j", geldemo.Job))
+	if err != nil || res.Rows[0][0].(uint64) > 0 {
+		return err
+	}
+	rep, err := geldemo.Load(ctx, eng)
+	if err != nil {
+		return err
+	}
+	slog.Info("demostración de Gobierno en Línea cargada", "filas", rep.Loaded)
+	return nil
 }
 
 func serve(ctx context.Context, args []string) error {
@@ -144,6 +169,16 @@ func serve(ctx context.Context, args []string) error {
 			return err
 		}
 	}
+	if cfg.Demo {
+		if err := loadGELDemo(ctx, eng); err != nil {
+			return err
+		}
+	}
+	// Publish what changed since the last releases (nothing, usually: the
+	// ETL publishes after each committed run).
+	if _, err := datasets.Publish(ctx, eng, datasets.PublishOptions{}); err != nil {
+		slog.Error("no se pudieron publicar los conjuntos de datos", "error", err)
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if len(cfg.ETL.Jobs) > 0 {
@@ -151,13 +186,30 @@ func serve(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
+		// Jobs that never committed run now: in demo mode before serving,
+		// so the first page already shows the data; otherwise alongside.
+		pending, err := r.Pending(ctx)
+		if err != nil {
+			return err
+		}
+		if len(pending) > 0 {
+			catchUp := func() {
+				slog.Info("cargando trabajos que nunca se han ejecutado", "trabajos", len(pending))
+				r.RunJobs(ctx, pending, nil)
+			}
+			if cfg.Demo {
+				catchUp()
+			} else {
+				go catchUp()
+			}
+		}
 		stopSchedule, err := r.Schedule(ctx)
 		if err != nil {
 			return err
 		}
 		defer stopSchedule()
 	}
-	return server.New(eng, server.Options{Addr: cfg.HTTP.Addr, Demo: cfg.Demo, Metrics: reg}).ListenAndServe(ctx)
+	return server.New(eng, server.Options{Addr: cfg.HTTP.Addr, Demo: cfg.Demo, Metrics: reg, EmbedFrameAncestors: cfg.HTTP.EmbedFrameAncestors}).ListenAndServe(ctx)
 }
 
 func loadDemoIfEmpty(ctx context.Context, eng warehouse.Engine, o demo.Options) error {
@@ -237,8 +289,11 @@ func migrate(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 func demoCmd(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) > 0 && args[0] == "generate" {
+		return demoGenerate(ctx, args[1:], stdout)
+	}
 	if len(args) == 0 || args[0] != "load" {
-		return errors.New("uso: observatory demo load [--config ARCHIVO] [--scale X] [--seed N]")
+		return errors.New("uso: observatory demo generate [--out CARPETA] [--scale X] [--seed N] | observatory demo load [--config ARCHIVO] [--scale X] [--seed N]")
 	}
 	fs := flag.NewFlagSet("demo load", flag.ContinueOnError)
 	configPath := fs.String("config", "", "archivo de configuración YAML")
@@ -256,7 +311,34 @@ func demoCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := prepare(ctx, cfg, eng); err != nil {
 		return err
 	}
-	return loadDemo(ctx, eng, o)
+	if err := loadDemo(ctx, eng, o); err != nil {
+		return err
+	}
+	_, err = datasets.Publish(ctx, eng, datasets.PublishOptions{})
+	return err
+}
+
+// demoGenerate writes the demo's source files and the job configuration
+// that loads them.
+func demoGenerate(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("demo generate", flag.ContinueOnError)
+	out := fs.String("out", "var/demo", "carpeta de salida")
+	o := demo.DefaultOptions()
+	fs.Float64Var(&o.Scale, "scale", o.Scale, "tamaño relativo (1: las cifras de las semillas; 40: unos 22 millones de filas)")
+	fs.Uint64Var(&o.Seed, "seed", o.Seed, "semilla (misma semilla y tamaño, mismos bytes)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	start := time.Now()
+	m, err := demo.Generate(ctx, *out, o)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "datos de demostración en %s (%s): %d archivos, %d filas de datos, %d filas con errores deliberados, en %s\n",
+		*out, filepath.Join(*out, demo.ConfigFile), m.Totals.Files, m.Totals.DataRows, m.Totals.Rejected, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "cárguelos con: observatory etl run --config %s   o sírvalos con: observatory serve --config %s\n",
+		filepath.Join(*out, demo.ConfigFile), filepath.Join(*out, demo.ConfigFile))
+	return nil
 }
 
 // check is the container health probe: the runtime image has no curl.

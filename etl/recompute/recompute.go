@@ -6,8 +6,11 @@
 package recompute
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -55,7 +58,8 @@ func date(d *ingest.Date) liquidation.Date {
 // Request builds the liquidation core's request for a published
 // liquidation. Inputs the source did not publish stay unset, so the core
 // answers "unverifiable" naming what is missing instead of guessing.
-func Request(l *ingest.Liquidation) *liquidation.Request {
+// rules date a ReteICA declaration's withheld payments (see periodEnd).
+func Request(rules *liquidation.Rules, l *ingest.Liquidation) *liquidation.Request {
 	req := &liquidation.Request{
 		ID:           l.LiquidationID,
 		Tax:          l.Tax,
@@ -105,9 +109,16 @@ func Request(l *ingest.Liquidation) *liquidation.Request {
 			base = l.GrossIncome
 		}
 		periodo, _ := strconv.Atoi(strings.TrimLeft(l.Period, "0"))
+		// A declaration publishes the period, not the dates of the payments
+		// withheld in it; its issue date is the filing date, after the
+		// period, which the core would refuse. Date them at the period's end.
+		paid, ok := periodEnd(rules, l.MunicipalityCode, l.TaxYear, periodo)
+		if !ok {
+			paid = date(&l.IssueDate)
+		}
 		req.ReteICA = &liquidation.ReteICAInput{
 			Periodo: periodo,
-			Pagos:   []liquidation.ReteICAPago{{Base: nd(base), CIIU: l.CIIU, Tipo: "compras", Fecha: date(&l.IssueDate)}},
+			Pagos:   []liquidation.ReteICAPago{{Base: nd(base), CIIU: l.CIIU, Tipo: "compras", Fecha: paid}},
 		}
 	}
 	for code, get := range lines {
@@ -116,4 +127,38 @@ func Request(l *ingest.Liquidation) *liquidation.Request {
 		}
 	}
 	return req
+}
+
+var periodsCache sync.Map // "rules pointer|municipality|year" -> number of ReteICA periods
+
+// periodEnd returns the last day of ReteICA period p of year in a
+// municipality: the periods split the year evenly (monthly, bimonthly...),
+// and their number is counted in the rules' calendar of declarations.
+func periodEnd(rules *liquidation.Rules, muni string, year, p int) (liquidation.Date, bool) {
+	if rules == nil {
+		return liquidation.Date{}, false
+	}
+	k := fmt.Sprintf("%p|%s|%d", rules, muni, year)
+	v, ok := periodsCache.Load(k)
+	if !ok {
+		n := 0
+		for _, y := range []int{year, year + 1} {
+			ev, err := rules.Calendar(muni, y)
+			if err != nil {
+				return liquidation.Date{}, false
+			}
+			for _, e := range ev {
+				if e.Tax == liquidation.TaxReteICA && e.Kind == "declaracion" && strings.HasSuffix(e.Title, fmt.Sprintf(" de %d", year)) {
+					n++
+				}
+			}
+		}
+		v, _ = periodsCache.LoadOrStore(k, n)
+	}
+	n := v.(int)
+	if n == 0 || 12%n != 0 || p < 1 || p > n {
+		return liquidation.Date{}, false
+	}
+	months := 12 / n
+	return liquidation.NewDate(year, time.Month(p*months+1), 0), true // day 0: the last day of the month before
 }

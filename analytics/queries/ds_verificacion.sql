@@ -1,0 +1,58 @@
+-- Resultados de la verificación de liquidaciones (recálculo con el núcleo de liquidación) por municipio, impuesto, vigencia y estado.
+-- Verification results: liquidations per municipality, tax, tax year and
+-- verification status, with the sum of the differences between what was
+-- billed and what the rules give. contribuyentes, top1 and top2 (largest
+-- absolute differences of one taxpayer) and magnitud (sum of absolute
+-- differences) feed the disclosure rules.
+SELECT
+    codigo_municipio,
+    ifNull(municipio, '') AS municipio,
+    impuesto,
+    vigencia,
+    estado,
+    liquidaciones,
+    diferencia,
+    magnitud,
+    contribuyentes,
+    top1,
+    top2
+FROM
+(
+    SELECT
+        code,
+        code AS codigo_municipio,
+        impuesto,
+        vigencia,
+        estado,
+        sum(n) AS liquidaciones,
+        sum(s) AS diferencia,
+        sum(a) AS magnitud,
+        count() AS contribuyentes,
+        arrayReverseSort(groupArray(toFloat64(a))) AS aportes,
+        arrayElement(aportes, 1) AS top1,
+        arrayElement(aportes, 2) AS top2
+    FROM
+    (
+        SELECT
+            municipality_code AS code,
+            tax AS impuesto,
+            tax_year AS vigencia,
+            multiIf(verification_status = 'match', 'coincide',
+                    verification_status = 'rounding', 'redondeo',
+                    verification_status = 'discrepancy', 'discrepancia',
+                    verification_status = 'unverifiable', 'no verificable',
+                    'pendiente') AS estado,
+            taxpayer_pseudonym,
+            count() AS n,
+            sum(verification_diff) AS s,
+            sum(abs(verification_diff)) AS a
+        FROM liquidations FINAL
+        WHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed' AND finished_at <= {corte:DateTime})
+        GROUP BY code, impuesto, vigencia, estado, taxpayer_pseudonym
+    ) AS t
+    GROUP BY code, codigo_municipio, impuesto, vigencia, estado
+) AS c
+ANY LEFT JOIN
+(
+    SELECT code, name AS municipio FROM entities
+) AS e USING code
