@@ -46,6 +46,10 @@ type HTTP struct {
 	// iframe (?embed=1), as CSP frame-ancestors sources
 	// ("https://www.periodico.com"); empty allows any site.
 	EmbedFrameAncestors []string `yaml:"embed_frame_ancestors"`
+	// AdminToken is the admin API's bearer token: from
+	// OBSERVATORIO_ADMIN_TOKEN or the file named by
+	// OBSERVATORIO_ADMIN_TOKEN_FILE only, never from the YAML.
+	AdminToken string `yaml:"-"`
 }
 
 // Default returns the configuration used when no file is given: embedded
@@ -76,6 +80,8 @@ var Env = [][2]string{
 	{"OBSERVATORIO_CLICKHOUSE_PASSWORD_FILE", "warehouse.server.password_file"},
 	{"OBSERVATORIO_CLICKHOUSE_TLS", "warehouse.server.tls (1/true)"},
 	{"OBSERVATORIO_CLUSTER", "warehouse.cluster (nombre del clúster en remote_servers)"},
+	{"OBSERVATORIO_ADMIN_TOKEN", "token de la API de administración (o OBSERVATORIO_ADMIN_TOKEN_FILE); sin él, /api/admin responde 401"},
+	{"OBSERVATORIO_ADMIN_TOKEN_FILE", "archivo con el token de la API de administración"},
 }
 
 // Load reads the file at path (optional: "" uses the defaults alone), then
@@ -151,6 +157,14 @@ func applyEnv(cfg *Config, lookup func(string) (string, bool)) error {
 }
 
 func resolveSecrets(cfg *Config) error {
+	cfg.HTTP.AdminToken = strings.TrimSpace(os.Getenv("OBSERVATORIO_ADMIN_TOKEN"))
+	if p := os.Getenv("OBSERVATORIO_ADMIN_TOKEN_FILE"); cfg.HTTP.AdminToken == "" && p != "" {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return fmt.Errorf("no se pudo leer el token de administración: %w", err)
+		}
+		cfg.HTTP.AdminToken = strings.TrimSpace(string(b))
+	}
 	sc := &cfg.Warehouse.Server
 	if sc.Password == "" && sc.PasswordFile != "" {
 		b, err := os.ReadFile(sc.PasswordFile)

@@ -291,6 +291,10 @@ func (c *csvWriter) row(fields [][]byte) error {
 		}
 		switch c.kinds[i] {
 		case kindText:
+			if c.plain(f) { // most fields: copy as they are
+				c.buf = append(c.buf, f...)
+				continue
+			}
 			c.tmp = unescapeTSV(c.tmp[:0], f)
 			c.buf = c.appendText(c.buf, c.tmp, c.excel)
 		case kindDecimal:
@@ -313,6 +317,21 @@ func (c *csvWriter) row(fields [][]byte) error {
 		return c.flush()
 	}
 	return nil
+}
+
+// plain reports whether a raw TabSeparated text field needs neither
+// unescaping nor quoting nor neutralizing.
+func (c *csvWriter) plain(f []byte) bool {
+	if c.excel && formulaStart(f) {
+		return false
+	}
+	sep := c.sep()
+	for _, ch := range f {
+		if ch == '\\' || ch == sep || ch == '"' || ch == '\n' || ch == '\r' {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *csvWriter) flush() error {

@@ -32,6 +32,11 @@ type Options struct {
 	EmbedFrameAncestors []string
 	// Rules are the tax rules behind the calendars (nil: the embedded ones).
 	Rules *liquidation.Rules
+	// AdminToken is the bearer token of the admin API (empty: the admin
+	// API answers 401 to everything). From the environment or a file only.
+	AdminToken string
+	// Jobs runs ETL jobs for the admin API (nil: no ETL configured).
+	Jobs JobRunner
 }
 
 // Server serves the observatory.
@@ -71,6 +76,7 @@ func (s *Server) routes() {
 	s.datasetRoutes(r)
 	s.gelRoutes(r)
 	s.calendarRoutes(r)
+	s.adminRoutes(r)
 	r.GET("/static/*archivo", gin.WrapH(dashboards.AssetHandler()))
 	r.HEAD("/static/*archivo", gin.WrapH(dashboards.AssetHandler()))
 	r.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok\n") })
@@ -80,7 +86,12 @@ func (s *Server) routes() {
 	}
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
 	r.GET("/readyz", s.ready)
-	r.NoRoute(func(c *gin.Context) { c.String(http.StatusNotFound, "No encontrado.\n") })
+	r.NoRoute(func(c *gin.Context) {
+		if s.adminNotFound(c) {
+			return
+		}
+		c.String(http.StatusNotFound, "No encontrado.\n")
+	})
 }
 
 // ListenAndServe serves until ctx ends, then shuts down gracefully.

@@ -181,6 +181,7 @@ func serve(ctx context.Context, args []string) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	var jobs server.JobRunner
 	if len(cfg.ETL.Jobs) > 0 {
 		r, err := newRunner(cfg, eng, reg)
 		if err != nil {
@@ -203,13 +204,15 @@ func serve(ctx context.Context, args []string) error {
 				go catchUp()
 			}
 		}
+		jobs = r
 		stopSchedule, err := r.Schedule(ctx)
 		if err != nil {
 			return err
 		}
 		defer stopSchedule()
 	}
-	return server.New(eng, server.Options{Addr: cfg.HTTP.Addr, Demo: cfg.Demo, Metrics: reg, EmbedFrameAncestors: cfg.HTTP.EmbedFrameAncestors}).ListenAndServe(ctx)
+	return server.New(eng, server.Options{Addr: cfg.HTTP.Addr, Demo: cfg.Demo, Metrics: reg, EmbedFrameAncestors: cfg.HTTP.EmbedFrameAncestors,
+		AdminToken: cfg.HTTP.AdminToken, Jobs: jobs}).ListenAndServe(ctx)
 }
 
 func loadDemoIfEmpty(ctx context.Context, eng warehouse.Engine, o demo.Options) error {
