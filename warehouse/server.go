@@ -318,9 +318,21 @@ func (s *server) Insert(ctx context.Context, table string, columns []string, row
 		return err
 	}
 	head := insertHead(table, columns)
-	ctx, cancel := s.withTimeout(ctx)
-	defer cancel()
-	batch, err := s.conn.PrepareBatch(ctx, head)
+	// The batch gets a context that is never cancelled: clickhouse-go
+	// watches a batch's context and closes its connection when it ends,
+	// even after Send has returned the connection to the pool, where the
+	// next statement then fails ("use of closed network connection").
+	// Cancellation is checked here between rows instead, and the time
+	// limit goes to the server as max_execution_time.
+	bctx := context.WithoutCancel(ctx)
+	limit := s.cfg.QueryTimeout
+	if dl, ok := ctx.Deadline(); ok {
+		limit = time.Until(dl)
+	}
+	if limit > 0 {
+		bctx = clickhouse.Context(bctx, clickhouse.WithSettings(clickhouse.Settings{"max_execution_time": int(limit.Seconds()) + 1}))
+	}
+	batch, err := s.conn.PrepareBatch(bctx, head)
 	if err != nil {
 		return s.wrap(head, err)
 	}
@@ -340,6 +352,14 @@ func (s *server) Insert(ctx context.Context, table string, columns []string, row
 		if err := batch.Append(vals...); err != nil {
 			return s.wrap(head, err)
 		}
+		if i%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	return s.wrap(head, batch.Send())
 }
