@@ -178,6 +178,17 @@ func securityHeaders() gin.HandlerFunc {
 		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'self'")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+		// HSTS only over TLS: directly, or behind a proxy that says so.
+		if c.Request.TLS != nil || c.GetHeader("X-Forwarded-Proto") == "https" {
+			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+		}
+		// No public route takes a body beyond a form; the admin API none.
+		if c.Request.Body != nil {
+			c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBodyBytes)
+		}
 		c.Next()
 	}
 }
+
+// maxBodyBytes bounds request bodies.
+const maxBodyBytes = 1 << 20
