@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/observatorio-civico/observatorio/datasets"
+	"github.com/observatorio-civico/observatorio/formato"
 )
 
 var observatorioDash = &dashDef{
@@ -125,7 +126,9 @@ func (s *Site) day(t time.Time) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 }
 
-func shortDay(t time.Time) string { return strconv.Itoa(t.Day()) + " " + months[t.Month()-1][:3] + "." }
+func shortDay(t time.Time) string {
+	return strconv.Itoa(t.Day()) + " " + formato.Months[t.Month()-1][:3] + "."
+}
 
 func obsEjecuciones(ctx context.Context, s *Site, v *view) (*Chart, error) {
 	runs, days, err := s.runDays(ctx)

@@ -1,10 +1,13 @@
 package dashboards
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/observatorio-civico/observatorio/formato"
 )
 
 // nbsp keeps "$" and "%" on the line of their number.
@@ -28,50 +31,18 @@ func Pesos(d decimal.Decimal) string {
 	return "$" + nbsp + s
 }
 
-// Number formats an integer with dots for thousands: 1.234.567.
-func Number(n int64) string {
-	if n < 0 {
-		return "-" + groupThousands(decimal.NewFromInt(-n).String())
-	}
-	return groupThousands(decimal.NewFromInt(n).String())
-}
+// The es-CO formats of dates and integers live in package formato, shared
+// with the datasets' pages and the liquidation core.
+var (
+	Number     = formato.Number
+	Date       = formato.Date
+	Month      = formato.Month
+	ShortMonth = formato.ShortMonth
+)
 
-func groupThousands(digits string) string {
-	if len(digits) <= 3 {
-		return digits
-	}
-	var b strings.Builder
-	first := len(digits) % 3
-	if first > 0 {
-		b.WriteString(digits[:first])
-	}
-	for i := first; i < len(digits); i += 3 {
-		if b.Len() > 0 {
-			b.WriteByte('.')
-		}
-		b.WriteString(digits[i : i+3])
-	}
-	return b.String()
-}
+func groupThousands(digits string) string { return formato.GroupThousands(digits) }
 
-var months = []string{"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"}
-
-// Date formats a date in Spanish: "21 de noviembre de 2026".
-func Date(t time.Time) string {
-	return itoa(t.Day()) + " de " + months[t.Month()-1] + " de " + itoa(t.Year())
-}
-
-// Month formats a month in Spanish: "noviembre de 2026".
-func Month(t time.Time) string {
-	return months[t.Month()-1] + " de " + itoa(t.Year())
-}
-
-// ShortMonth is "nov. 2026", for chart axes.
-func ShortMonth(t time.Time) string {
-	return months[t.Month()-1][:3] + ". " + itoa(t.Year())
-}
-
-func itoa(n int) string { return decimal.NewFromInt(int64(n)).String() }
+func itoa(n int) string { return strconv.Itoa(n) }
 
 // Percent formats a percentage with one decimal: "87,3 %".
 func Percent(d decimal.Decimal) string {

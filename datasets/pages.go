@@ -16,6 +16,7 @@ import (
 	"golang.org/x/text/transform"
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/observatorio-civico/observatorio/formato"
 	"github.com/observatorio-civico/observatorio/warehouse"
 )
 
@@ -359,28 +360,14 @@ func displayValue(v any) string {
 	return fmt.Sprint(v)
 }
 
-var months = []string{"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"}
-
-func spanishDate(t time.Time) string {
-	return fmt.Sprintf("%d de %s de %d", t.Day(), months[t.Month()-1], t.Year())
-}
+func spanishDate(t time.Time) string { return formato.Date(t) }
 
 func spanishDateTime(t time.Time) string {
-	return fmt.Sprintf("%s a las %s (UTC)", spanishDate(t), t.UTC().Format("15:04"))
+	return fmt.Sprintf("%s a las %s (UTC)", formato.Date(t), t.UTC().Format("15:04"))
 }
 
 // groupInt writes n with dots between thousands: 1.234.567.
-func groupInt(n uint64) string {
-	s := fmt.Sprint(n)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte('.')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
-}
+func groupInt(n uint64) string { return formato.Number(int64(n)) }
 
 // plural writes a count with its noun: "1 visita", "1.234 visitas".
 func plural(n uint64, one, many string) string {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/observatorio-civico/observatorio/formato"
 )
 
 // Date is a civil (calendar) date without time zone. The zero value means "unset".
@@ -71,15 +73,12 @@ func (d Date) String() string {
 	return d.Time().Format("2006-01-02")
 }
 
-var mesesES = [...]string{"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"}
-
 // Spanish formats the date as citizens read it: "21 de noviembre de 2026".
 func (d Date) Spanish() string {
 	if d.IsZero() {
 		return ""
 	}
-	t := d.Time()
-	return fmt.Sprintf("%d de %s de %d", t.Day(), mesesES[t.Month()-1], t.Year())
+	return formato.Date(d.Time())
 }
 
 // MarshalJSON encodes as "YYYY-MM-DD" (null when unset).
