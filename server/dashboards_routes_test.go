@@ -32,6 +32,15 @@ var (
 // The warehouse is shared by the tests of the package that need it.
 func dashServer(t *testing.T, opts Options) *httptest.Server {
 	t.Helper()
+	srv := httptest.NewServer(dashHandler(t, opts))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// dashHandler is dashServer's handler, for tests that put something in
+// front of it.
+func dashHandler(t *testing.T, opts Options) http.Handler {
+	t.Helper()
 	eng := whtest.Embedded(t)
 	ctx := context.Background()
 	if err := dashtest.Load(ctx, eng, dashtest.Options{Evil: true, Now: dashNow()}); err != nil {
@@ -41,9 +50,7 @@ func dashServer(t *testing.T, opts Options) *httptest.Server {
 		t.Fatal(err)
 	}
 	opts.Demo, opts.Now = true, dashNow
-	srv := httptest.NewServer(New(eng, opts).Handler())
-	t.Cleanup(srv.Close)
-	return srv
+	return New(eng, opts).Handler()
 }
 
 func dashGet(t *testing.T, url string, hdr map[string]string) (*http.Response, []byte) {
