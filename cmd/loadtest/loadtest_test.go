@@ -145,6 +145,15 @@ func TestRunCountsEverything(t *testing.T) {
 		t.Errorf("descargas (más lentas que el límite): %+v", files)
 	}
 
+	if len(pages.Slowest) != keepSlowest || pages.Slowest[0].MS != pages.Max || pages.Slowest[0].URL != srv.URL+"/lenta" {
+		t.Errorf("páginas más lentas: %+v (máx %v)", pages.Slowest, pages.Max)
+	}
+	for i := 1; i < len(pages.Slowest); i++ {
+		if pages.Slowest[i].MS > pages.Slowest[i-1].MS {
+			t.Errorf("más lentas sin orden: %+v", pages.Slowest)
+		}
+	}
+
 	api := get(classAPI)
 	if api.Errors != 0 {
 		t.Errorf("api: %+v", api)

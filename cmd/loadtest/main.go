@@ -15,6 +15,9 @@
 //	go run ./cmd/loadtest -base http://127.0.0.1:8080 [-clients 64] [-duration 60s]
 //	    [-json resultado.json] [-pid PID -samples memoria.csv]
 //
+// `loadtest clickhouse -dir DIR -addr-file F` runs a throwaway ClickHouse
+// server for a run on the server engine (see clickhouse.go).
+//
 // It exits 1 when a request failed (a status other than 2xx/3xx, or a
 // transport error), 3 when memory did not stay flat, 2 when it could not
 // run.
@@ -37,6 +40,9 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "clickhouse" {
+		os.Exit(clickhouseMain(os.Args[2:]))
+	}
 	os.Exit(mainErr())
 }
 
@@ -139,7 +145,7 @@ func mainErr() int {
 		rep.Classes = append(rep.Classes, summarize(c, r, res.elapsed))
 		all.merge(r)
 	}
-	all.rates = nil
+	all.rates, all.slowest = nil, nil
 	rep.Total = summarize("total", all, res.elapsed)
 
 	status := 0

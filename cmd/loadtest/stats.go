@@ -24,6 +24,22 @@ type classRec struct {
 	statuses  map[int]int
 	errors    map[string]*errCount
 	rates     []float64 // bytes per second of each successful response (downloads)
+	slowest   []timed   // the slowest requests, slowest first (at most keepSlowest)
+}
+
+// keepSlowest is how many of each class's slowest requests the report names.
+const keepSlowest = 5
+
+// noteSlow keeps t if it is among the slowest.
+func (r *classRec) noteSlow(t timed) {
+	if len(r.slowest) == keepSlowest && t.took <= r.slowest[keepSlowest-1].took {
+		return
+	}
+	i := sort.Search(len(r.slowest), func(i int) bool { return r.slowest[i].took < t.took })
+	r.slowest = slices.Insert(r.slowest, i, t)
+	if len(r.slowest) > keepSlowest {
+		r.slowest = r.slowest[:keepSlowest]
+	}
 }
 
 type errCount struct {
@@ -42,6 +58,7 @@ func ok(status int) bool { return status >= 200 && status < 400 }
 func (r *classRec) add(d time.Duration, bytes int64, status int, err error, rawURL string) {
 	r.durations = append(r.durations, d)
 	r.bytes += bytes
+	r.noteSlow(timed{rawURL, d})
 	if err == nil {
 		r.statuses[status]++
 		if ok(status) {
@@ -66,6 +83,9 @@ func (r *classRec) merge(o *classRec) {
 	r.durations = append(r.durations, o.durations...)
 	r.bytes += o.bytes
 	r.rates = append(r.rates, o.rates...)
+	for _, t := range o.slowest {
+		r.noteSlow(t)
+	}
 	for s, n := range o.statuses {
 		r.statuses[s] += n
 	}
@@ -142,6 +162,13 @@ type ClassReport struct {
 	PerDownloadMBps float64        `json:"mb_por_segundo_por_respuesta_p50"`
 	Statuses        map[string]int `json:"estados"`
 	ErrorList       []ErrorReport  `json:"detalle_errores,omitempty"`
+	Slowest         []SlowRequest  `json:"mas_lentas,omitempty"`
+}
+
+// SlowRequest is one of a class's slowest requests.
+type SlowRequest struct {
+	URL string  `json:"url"`
+	MS  float64 `json:"ms"`
 }
 
 // ErrorReport counts one kind of failure.
@@ -170,6 +197,9 @@ func summarize(name string, r *classRec, elapsed time.Duration) ClassReport {
 		}
 		return cr.ErrorList[i].What < cr.ErrorList[j].What
 	})
+	for _, t := range r.slowest {
+		cr.Slowest = append(cr.Slowest, SlowRequest{URL: t.path, MS: ms(t.took)})
+	}
 	if len(sorted) > 0 {
 		cr.P50, cr.P95, cr.P99 = ms(percentile(sorted, 50)), ms(percentile(sorted, 95)), ms(percentile(sorted, 99))
 		cr.Max = ms(sorted[len(sorted)-1])
@@ -246,6 +276,14 @@ func writeTable(w io.Writer, r *Report) {
 		row(c)
 	}
 	row(r.Total)
+	for _, c := range r.Classes {
+		for i, s := range c.Slowest {
+			if i == 3 {
+				break
+			}
+			fmt.Fprintf(w, "lenta %s: %.0f ms %s\n", c.Class, s.MS, strings.TrimPrefix(s.URL, r.Base))
+		}
+	}
 	for _, c := range r.Classes {
 		for _, e := range c.ErrorList {
 			fmt.Fprintf(w, "error %s: %s × %d (p. ej. %s)\n", c.Class, e.What, e.Count, e.Example)

@@ -245,23 +245,54 @@ func Start(tb testing.TB, opts Options) *Server {
 	}
 	tb.Cleanup(func() { s.stopAtCleanup(tb) })
 	t0 := time.Now()
-	var lastErr error
+	if err := s.launch(); err != nil {
+		tb.Fatalf("chserver: %s no arrancó: %v\n%s", s.opts.Name, err, s.LogTail(60))
+	}
+	tb.Logf("chserver: %s (%s) listo en %v: nativo %s, http %s, dir %s",
+		s.opts.Name, s.bin, time.Since(t0).Round(time.Millisecond), s.Addr(), s.HTTPAddr(), s.dir)
+	return s
+}
+
+// Launch starts a server outside a test, for scripts and measurement tools
+// (scripts/loadtest.sh): as Start, but with its data and logs under dir,
+// which is kept (a later Launch on the same dir finds the same data, on new
+// ports), and stopped by Stop. The server still dies with the calling
+// process (see spawn.go).
+func Launch(opts Options, dir string) (*Server, error) {
+	bin, ok := Available()
+	if !ok {
+		return nil, errors.New(SkipNoServer)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	s, err := newServer(bin, opts, abs)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.launch(); err != nil {
+		return nil, fmt.Errorf("chserver: %s no arrancó: %w\n%s", s.opts.Name, err, s.LogTail(60))
+	}
+	return s, nil
+}
+
+// launch starts the server on free ports, trying other ports when another
+// process took the chosen ones in between.
+func (s *Server) launch() error {
+	var err error
 	for attempt := 0; attempt < 4; attempt++ {
-		if err := s.allocPorts(); err != nil {
-			tb.Fatalf("chserver: %v", err)
+		if err = s.allocPorts(); err != nil {
+			return err
 		}
-		lastErr = s.start()
-		if lastErr == nil {
-			tb.Logf("chserver: %s (%s) listo en %v: nativo %s, http %s, dir %s",
-				s.opts.Name, s.bin, time.Since(t0).Round(time.Millisecond), s.Addr(), s.HTTPAddr(), s.dir)
-			return s
-		}
-		if !errors.Is(lastErr, errAddrInUse) {
-			break
+		if err = s.start(); err == nil || !errors.Is(err, errAddrInUse) {
+			return err
 		}
 	}
-	tb.Fatalf("chserver: %s no arrancó: %v\n%s", s.opts.Name, lastErr, s.LogTail(60))
-	return nil
+	return err
 }
 
 // start writes the configuration, launches the process and waits for it to
