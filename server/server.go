@@ -55,11 +55,12 @@ type Options struct {
 	ShutdownGrace time.Duration
 }
 
-// DefaultShutdownGrace lets a download in flight finish for 25 s after
-// SIGTERM: with the few seconds the process then needs to stop the ETL and
-// close the warehouse, it exits within the 30 s that Kubernetes waits by
-// default before SIGKILL (docker-compose.yml gives the same).
-const DefaultShutdownGrace = 25 * time.Second
+// DefaultShutdownGrace lets requests in flight finish for 20 s after
+// SIGTERM. With the few seconds the process may then need to cut what is
+// left and stop the ETL, it exits within the 30 s that Kubernetes waits by
+// default before SIGKILL (docker-compose.yml sets the same). Downloads
+// longer than that are cut; release files resume with Range requests.
+const DefaultShutdownGrace = 20 * time.Second
 
 // Connection timeouts. There is no WriteTimeout (long downloads keep
 // streaming); instead every write must make progress within writeStall.

@@ -103,10 +103,7 @@ func openEmbedded(ctx context.Context, cfg Config) (Engine, error) {
 	if err := chdb.Load(lib); err != nil {
 		return nil, &ConfigError{err.Error() + "; " + LibraryHelp}
 	}
-	n := cfg.Embedded.Pool
-	if n <= 0 {
-		n = 4
-	}
+	n := cfg.Connections()
 	e := &embedded{
 		db:    cfg.Database,
 		args:  []string{"--path=" + dir},
