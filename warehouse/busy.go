@@ -17,7 +17,11 @@ type BusyError struct {
 }
 
 func (e *BusyError) Error() string {
-	return fmt.Sprintf("El observatorio está atendiendo muchas consultas pesadas al mismo tiempo. Intente de nuevo en %d segundos.", e.Seconds())
+	n, unit := e.Seconds(), "segundos"
+	if n == 1 {
+		unit = "segundo"
+	}
+	return fmt.Sprintf("El observatorio está atendiendo muchas consultas pesadas al mismo tiempo. Intente de nuevo en %d %s.", n, unit)
 }
 
 // Seconds is RetryAfter in whole seconds, rounded up, at least 1: the
