@@ -519,12 +519,12 @@ func TestWarehouseLimits(t *testing.T) {
 				t.Fatal(err)
 			}
 			busy := []string{
-				"/api/datos/liquidaciones?limite=5",                // JSON paging
+				"/api/datos/liquidaciones?limite=5",                        // JSON paging
 				"/api/3/action/datastore_search?resource_id=pagos-diarios", // CKAN
-				"/datos/pagos-diarios.csv?codigo_municipio=68001",  // a filtered export
-				"/graficos/recaudo/vigencias.json?municipio=68001", // a cold chart (dashboards)
-				"/gobierno-en-linea/clasificacion",                 // a cold Gobierno en Línea page
-				"/datos/liquidaciones",                             // a dataset page
+				"/datos/pagos-diarios.csv?codigo_municipio=68001",          // a filtered export
+				"/graficos/recaudo/vigencias.json?municipio=68001",         // a cold chart (dashboards)
+				"/gobierno-en-linea/clasificacion",                         // a cold Gobierno en Línea page
+				"/datos/liquidaciones",                                     // a dataset page
 			}
 			for _, p := range busy {
 				resp, body := l.get(t, p)

@@ -107,10 +107,10 @@ func stopDuringETL(t *testing.T, dir string, env []string, rows int, whCfg func(
 		t.Fatalf("runs: %+v", runs)
 	}
 	for sql, want := range map[string]uint64{
-		"SELECT count() FROM payments FINAL":        uint64(rows),
+		"SELECT count() FROM payments FINAL":         uint64(rows),
 		"SELECT uniqExact(payment_id) FROM payments": uint64(rows),
-		"SELECT count() FROM payments":              uint64(rows), // consolidated: one physical copy
-		"SELECT count() FROM quarantine FINAL":      uint64(bad),
+		"SELECT count() FROM payments":               uint64(rows), // consolidated: one physical copy
+		"SELECT count() FROM quarantine FINAL":       uint64(bad),
 	} {
 		if n := q(sql); n != want {
 			t.Errorf("%s = %d, want %d", sql, n, want)
