@@ -110,10 +110,7 @@ func openEmbedded(ctx context.Context, cfg Config) (Engine, error) {
 	if err := chdb.Load(lib); err != nil {
 		return nil, &ConfigError{err.Error() + "; " + LibraryHelp}
 	}
-	n := cfg.Embedded.Pool
-	if n <= 0 {
-		n = 4
-	}
+	n := cfg.Connections()
 	spool := filepath.Join(dir, "observatorio_spool")
 	os.RemoveAll(spool)
 	if err := os.MkdirAll(spool, 0o700); err != nil {

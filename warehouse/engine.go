@@ -109,6 +109,27 @@ type Config struct {
 	Cluster string `yaml:"cluster"`
 }
 
+// Default pool sizes.
+const (
+	defaultEmbeddedPool = 4
+	defaultServerConns  = 16
+)
+
+// Connections is how many statements the engine runs at once at most: the
+// embedded pool, or the server's max_open_conns (defaults applied).
+func (c Config) Connections() int {
+	if len(c.Server.Addrs) > 0 {
+		if c.Server.MaxOpenConns > 0 {
+			return c.Server.MaxOpenConns
+		}
+		return defaultServerConns
+	}
+	if c.Embedded.Pool > 0 {
+		return c.Embedded.Pool
+	}
+	return defaultEmbeddedPool
+}
+
 // EmbeddedConfig configures chDB.
 type EmbeddedConfig struct {
 	// Path is the data directory; tables persist there across restarts.

@@ -39,7 +39,7 @@ func openServer(ctx context.Context, cfg Config) (Engine, error) {
 		sc.DialTimeout = 5 * time.Second
 	}
 	if sc.MaxOpenConns == 0 {
-		sc.MaxOpenConns = 16
+		sc.MaxOpenConns = defaultServerConns
 	}
 	if sc.User == "" {
 		sc.User = "default"
