@@ -54,11 +54,13 @@ func New(eng warehouse.Engine, opts Options) *Server {
 		opts.Now = time.Now
 	}
 	gin.SetMode(gin.ReleaseMode)
-	s := &Server{eng: eng, opts: opts, mux: gin.New(), rules: opts.Rules}
+	// Every route reads through one watched engine: when the warehouse
+	// stops answering, the whole process knows (see availability.go).
+	s := &Server{eng: warehouse.Watch(eng), opts: opts, mux: gin.New(), rules: opts.Rules}
 	if s.rules == nil {
 		s.rules = liquidation.MustEmbeddedRules()
 	}
-	s.mux.Use(gin.Recovery(), accessLog(), securityHeaders())
+	s.mux.Use(gin.Recovery(), accessLog(), securityHeaders(), s.availabilityMetrics())
 	s.routes()
 	return s
 }
@@ -151,6 +153,9 @@ func (d *deferredHeaders) Write(p []byte) (int, error) {
 }
 
 func (s *Server) fail(c *gin.Context, err error) {
+	if s.unavailable(c, err) {
+		return
+	}
 	slog.Error("error al atender", "ruta", c.FullPath(), "error", err)
 	c.String(http.StatusInternalServerError, "Error interno. El equipo del observatorio fue notificado en el registro.\n")
 }
