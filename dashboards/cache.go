@@ -181,6 +181,7 @@ func (c *Cache) Get(ctx context.Context, key string, build func(ctx context.Cont
 	cl.at, cl.stale = tr.result()
 	if cl.err != nil && warehouse.Unavailable(cl.err) {
 		if it, ok := c.last.Get(key); ok {
+			stale.LogFallback(key, cl.err)
 			cl.val, cl.err, cl.at, cl.stale = it.Val, nil, it.At, true
 			c.stales.Add(1)
 		}

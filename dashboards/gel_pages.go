@@ -183,7 +183,7 @@ func (g *GELPages) html(t *template.Template, data any) *Response {
 
 func (g *GELPages) fail(err error) *Response {
 	if warehouse.Unavailable(err) {
-		slog.Warn("gobierno en línea: sin almacén y sin copia en caché", "error", err)
+		slog.Debug("gobierno en línea: sin almacén y sin copia en caché", "error", err)
 		r := g.problem(http.StatusServiceUnavailable, "Almacén de datos no disponible", stale.UnavailableMessage)
 		stale.UnavailableHeaders(r.Header)
 		r.err = err

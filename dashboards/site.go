@@ -257,7 +257,7 @@ func (s *Site) plain(status int, msg string) *Response {
 // unavailable (and nothing was cached), 500 otherwise.
 func (s *Site) failure(err error) *Response {
 	if warehouse.Unavailable(err) {
-		slog.Warn("tableros: sin almacén y sin copia en caché", "error", err)
+		slog.Debug("tableros: sin almacén y sin copia en caché", "error", err)
 		r := s.plain(http.StatusServiceUnavailable, stale.UnavailableMessage)
 		stale.UnavailableHeaders(r.Header)
 		r.err = err
@@ -274,7 +274,7 @@ func (s *Site) pageFailure(err error, embed bool) *Response {
 	if !warehouse.Unavailable(err) {
 		return s.failure(err)
 	}
-	slog.Warn("tableros: sin almacén y sin copia en caché", "error", err)
+	slog.Debug("tableros: sin almacén y sin copia en caché", "error", err)
 	r := s.noticePage(http.StatusServiceUnavailable, "Almacén de datos no disponible", "Almacén de datos no disponible", stale.UnavailableMessage, nil, Filters{Embed: embed})
 	stale.UnavailableHeaders(r.Header)
 	r.err = err

@@ -25,7 +25,7 @@ func (s *Server) unavailable(c *gin.Context, err error) bool {
 	if !warehouse.Unavailable(err) {
 		return false
 	}
-	slog.Warn("sin almacén y sin copia en caché", "ruta", c.FullPath(), "error", err)
+	slog.Debug("sin almacén y sin copia en caché", "ruta", c.FullPath(), "error", err)
 	stale.UnavailableHeaders(c.Writer.Header())
 	c.String(http.StatusServiceUnavailable, stale.UnavailableMessage+"\n")
 	return true

@@ -12,8 +12,10 @@ package stale
 import (
 	"bytes"
 	"context"
+	"errors"
 	"html"
 	"html/template"
+	"log/slog"
 	"net/http"
 	"sync"
 	"time"
@@ -90,11 +92,26 @@ func (s *Store) Fetch(ctx context.Context, key string, build func(ctx context.Co
 	}
 	if warehouse.Unavailable(err) {
 		if it, ok := s.Get(key); ok {
+			logFallback(key, err)
 			return it.Val, it.At, true, nil
 		}
 	}
 	return nil, time.Time{}, false, err
 }
+
+// logFallback says why a stale value was served, unless the warehouse is
+// known to be down (the watched engine said so once, not per request):
+// a stale answer while the warehouse is up means it is overloaded.
+func logFallback(key string, err error) {
+	if errors.Is(err, warehouse.ErrUnavailable) {
+		return
+	}
+	slog.Warn("se sirve la última copia buena: el almacén no respondió a tiempo", "clave", key, "error", err)
+}
+
+// LogFallback is logFallback for the callers that keep their own last
+// good values (the dashboards' cache).
+func LogFallback(key string, err error) { logFallback(key, err) }
 
 // Slot marks, in a page template, where the stale notice goes: every page
 // layout puts it at the top of its main content. It is an HTML comment, so
