@@ -88,9 +88,10 @@ const DefaultRetryEvery = time.Second
 // A call that cannot reach the warehouse makes the engine suspect it and
 // ping it; a failed ping (or a failed Ping by anyone, such as /readyz) marks
 // it down. While down, every call except Ping fails at once with
-// ErrUnavailable, and at most one ping per RetryEvery, started by the calls
-// themselves, asks whether it is back: recovery needs no timer and no
-// restart, only traffic (or a readiness probe). The first call that gets
+// ErrUnavailable, except that at most once per RetryEvery a call pings
+// first (in its own time; a look at Down starts a ping in the background)
+// to ask whether it is back: recovery needs no timer and no restart, only
+// traffic (or a readiness probe). The first call that gets
 // an answer marks it up again. Errors of the request itself (a syntax
 // error) prove that the warehouse answers.
 type Watched struct {
@@ -161,14 +162,30 @@ func (w *Watched) retryEvery() time.Duration {
 	return DefaultRetryEvery
 }
 
-// gate refuses calls while the warehouse is down.
+// gate refuses calls while the warehouse is down. When a ping is due,
+// the call pings first and goes ahead if the warehouse answers: a call
+// that comes long after the warehouse returned, in a process nobody else
+// used meanwhile, is not refused.
 func (w *Watched) gate() error {
+	w.mu.Lock()
+	if !w.down {
+		w.mu.Unlock()
+		return nil
+	}
+	if w.probing || time.Since(w.lastProbe) < w.retryEvery() {
+		err := &unavailableError{since: w.since, cause: w.cause}
+		w.mu.Unlock()
+		w.refused.Add(1)
+		return err
+	}
+	w.probing, w.lastProbe = true, time.Now()
+	w.mu.Unlock()
+	w.probe()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if !w.down {
 		return nil
 	}
-	w.maybeProbeLocked()
 	w.refused.Add(1)
 	return &unavailableError{since: w.since, cause: w.cause}
 }

@@ -143,6 +143,14 @@ func (s *served) ready(within time.Duration) bool {
 	return false
 }
 
+// waitLog waits until the process's log satisfies cond (or it exits).
+func (s *served) waitLog(cond func(log string) bool, within time.Duration) {
+	deadline := time.Now().Add(within)
+	for !cond(s.log.String()) && time.Now().Before(deadline) && !s.exited() {
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // syncBuffer is a log written by a process and read by the test.
 type syncBuffer struct {
 	mu  sync.Mutex
@@ -224,7 +232,7 @@ type release struct {
 	Version  uint32 `json:"version"`
 	Filas    uint64 `json:"filas"`
 	Archivos []struct {
-		Name   string `json:"name"`
+		Name   string `json:"nombre"`
 		SHA256 string `json:"sha256"`
 	} `json:"archivos"`
 }
@@ -350,32 +358,41 @@ func killObservatory(t *testing.T, dir string, eng engineSetup) {
 	man, env := demoSources(t, dir, eng.env)
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 8))
 
-	// 1. Kills during the start-up load: early (start-up, first jobs),
-	// right after a job commits (between jobs, during its publication),
-	// and at a random moment.
+	// 1. Kills during the start-up load (in demo mode the jobs that never
+	// committed run before the site opens): in the middle of a job, right
+	// after a job commits (the next job starting, the commit's
+	// consolidation and publication), and at a random moment (start-up,
+	// migrations, anything).
+	const loading = "cargando trabajos que nunca se han ejecutado"
 	committed := regexp.MustCompile(`msg="[a-z-]+: committed`)
-	duringLoad := 0
+	duringETL := 0
 	for i := 0; i < 3; i++ {
 		s := serveBinary(t, dir, env)
 		start := time.Now()
 		switch i {
+		case 0:
+			s.waitLog(func(l string) bool { return strings.Contains(l, loading) }, time.Minute)
+			time.Sleep(time.Duration(rng.IntN(1500)) * time.Millisecond)
 		case 1:
-			deadline := time.Now().Add(60 * time.Second)
-			for !committed.MatchString(s.log.String()) && time.Now().Before(deadline) && !s.exited() {
-				time.Sleep(10 * time.Millisecond)
-			}
+			s.waitLog(func(l string) bool {
+				_, after, ok := strings.Cut(l, loading)
+				return ok && committed.MatchString(after)
+			}, time.Minute)
 		default:
-			time.Sleep(time.Duration(300+rng.IntN(3000)) * time.Millisecond)
+			time.Sleep(time.Duration(200+rng.IntN(3000)) * time.Millisecond)
 		}
-		loading := !strings.Contains(s.log.String(), "observatorio en servicio")
+		log := s.log.String()
+		inETL := strings.Contains(log, loading) && !strings.Contains(log, "observatorio en servicio")
 		s.kill()
-		if loading {
-			duringLoad++
+		if inETL {
+			duringETL++
 		}
-		t.Logf("serve matado a los %v (%s)", time.Since(start).Round(time.Millisecond), map[bool]string{true: "durante la carga", false: "ya en servicio"}[loading])
+		_, after, _ := strings.Cut(log, loading)
+		t.Logf("serve matado a los %v (%s; %d trabajos confirmados en ese arranque)", time.Since(start).Round(time.Millisecond),
+			map[bool]string{true: "durante el ETL", false: "fuera del ETL"}[inETL], len(committed.FindAllString(after, -1)))
 	}
-	if duringLoad == 0 {
-		t.Fatal("ningún proceso fue matado durante la carga: la prueba no probó nada")
+	if duringETL == 0 {
+		t.Fatal("ningún proceso fue matado durante el ETL: la prueba no probó nada")
 	}
 
 	// 2. A start that finishes the load.
@@ -383,16 +400,22 @@ func killObservatory(t *testing.T, dir string, eng engineSetup) {
 	if !s.ready(3 * time.Minute) {
 		t.Fatalf("serve no quedó listo tras las caídas")
 	}
+	if !strings.Contains(s.log.String(), loading) {
+		t.Error("el último arranque no tenía trabajos pendientes: las caídas no interrumpieron la carga")
+	}
 	before := checkDownloads(t, s.base)
 
-	// 3. Downloads in flight when the process dies: the client can always
-	// tell a cut download from a whole one (Content-Length or chunked
-	// framing), never a silently short file.
-	paths := []string{"/datos/liquidaciones.csv", "/datos/liquidaciones.excel.csv", "/datos/liquidaciones.json",
-		"/datos/liquidaciones.csv?codigo_municipio=68001", fmt.Sprintf("/datos/liquidaciones/versiones/%d/liquidaciones.csv", before.Version)}
+	// 3. Downloads in flight when the process dies: each either arrives
+	// whole (the kernel may still send what was in the socket's buffer;
+	// whole means the same bytes as after the restart) or ends in an
+	// error the client sees (Content-Length or chunked framing), never as
+	// a silently short file.
+	paths := []string{"/datos/liquidaciones.json", "/datos/liquidaciones.csv?codigo_municipio=68001", "/datos/liquidaciones.csv",
+		"/datos/liquidaciones.excel.csv", fmt.Sprintf("/datos/liquidaciones/versiones/%d/liquidaciones.csv", before.Version)}
 	type result struct {
 		path string
 		n    int64
+		sum  string
 		err  error
 	}
 	results := make(chan result, len(paths))
@@ -404,20 +427,20 @@ func killObservatory(t *testing.T, dir string, eng engineSetup) {
 			resp, err := cl.Get(s.base + p)
 			if err != nil {
 				started <- struct{}{}
-				results <- result{p, 0, err}
+				results <- result{p, 0, "", err}
 				return
 			}
 			defer resp.Body.Close()
-			first := make([]byte, 8192)
-			n, err := io.ReadFull(resp.Body, first)
+			h := sha256.New()
+			n, err := io.CopyN(h, resp.Body, 8192)
 			started <- struct{}{}
 			if err != nil {
-				results <- result{p, int64(n), fmt.Errorf("primer bloque: %w (estado %d)", err, resp.StatusCode)}
+				results <- result{p, n, "", fmt.Errorf("primer bloque: %w (estado %d)", err, resp.StatusCode)}
 				return
 			}
 			<-hold
-			rest, err := io.Copy(io.Discard, resp.Body)
-			results <- result{p, int64(n) + rest, err}
+			rest, err := io.Copy(h, resp.Body)
+			results <- result{p, n + rest, hex.EncodeToString(h.Sum(nil)), err}
 		}()
 	}
 	for range paths {
@@ -425,19 +448,31 @@ func killObservatory(t *testing.T, dir string, eng engineSetup) {
 	}
 	s.kill()
 	close(hold)
+	inFlight := make([]result, 0, len(paths))
 	for range paths {
-		r := <-results
-		if r.err == nil {
-			t.Errorf("%s: la descarga cortada terminó sin error (%d bytes): el cliente no puede saber que está incompleta", r.path, r.n)
-		} else {
-			t.Logf("%s: cortada a los %d bytes: %v", r.path, r.n, r.err)
-		}
+		inFlight = append(inFlight, <-results)
 	}
 
 	// 4. Restarted on the same data: the same release, whole again.
 	s = serveBinary(t, dir, env)
 	if !s.ready(2 * time.Minute) {
 		t.Fatalf("serve no volvió a estar listo tras la caída con descargas en curso")
+	}
+	cut := 0
+	for _, r := range inFlight {
+		sum := sha256.Sum256([]byte(get(t, s.base+r.path, "")))
+		switch {
+		case r.err != nil:
+			cut++
+			t.Logf("%s: cortada a los %d bytes: %v", r.path, r.n, r.err)
+		case r.sum != hex.EncodeToString(sum[:]):
+			t.Errorf("%s: terminó sin error con %d bytes que no son los de la descarga entera: el cliente no puede saber que está incompleta", r.path, r.n)
+		default:
+			t.Logf("%s: llegó entera (%d bytes, los mismos que tras el reinicio) pese a la caída", r.path, r.n)
+		}
+	}
+	if cut == 0 {
+		t.Error("ninguna descarga quedó cortada: la prueba no probó nada")
 	}
 	after := checkDownloads(t, s.base)
 	if after.Version != before.Version || after.sum("liquidaciones.csv") != before.sum("liquidaciones.csv") {
@@ -511,6 +546,8 @@ func TestWarehouseKilledUnderLoad(t *testing.T) {
 
 	var mu sync.Mutex
 	var hits []hit
+	var sampleNotice string
+	noticeRe := regexp.MustCompile(`<p class="aviso aviso-cache"[^>]*>[^<]*</p>`)
 	record := func(h hit) {
 		mu.Lock()
 		hits = append(hits, h)
@@ -534,6 +571,13 @@ func TestWarehouseKilledUnderLoad(t *testing.T) {
 		h.retry = resp.Header.Get("Retry-After")
 		h.html = strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html")
 		h.notice = bytes.Contains(b, []byte("Datos en caché: el almacén de datos no responde; cifras al "))
+		if h.notice {
+			mu.Lock()
+			if sampleNotice == "" {
+				sampleNotice = p + ": " + noticeRe.FindString(string(b))
+			}
+			mu.Unlock()
+		}
 		record(h)
 	}
 	// Probes of /healthz and /readyz every 100 ms.
@@ -701,6 +745,7 @@ func TestWarehouseKilledUnderLoad(t *testing.T) {
 		total, before, during, outageEnd.Sub(killed).Round(time.Millisecond), after, staleN, n503, n500, errs,
 		ready503.Sub(killed).Round(time.Millisecond), readyBack.Sub(back).Round(time.Millisecond),
 		firstFresh.Sub(back).Round(time.Millisecond), lastStale.Sub(back).Round(time.Millisecond))
+	t.Logf("aviso en %s", sampleNotice)
 	perPath := map[string]string{}
 	for _, h := range hits {
 		if h.at.After(killed.Add(500*time.Millisecond)) && h.end.Before(outageEnd) && !warmSet[h.path] {
