@@ -543,6 +543,7 @@ func TestWarehouseKilledUnderLoad(t *testing.T) {
 	for _, p := range warm {
 		warmSet[p] = true
 	}
+	t.Logf("%d direcciones servidas antes de la caída, %d sin copia posible, %d selecciones nunca vistas", len(warmSet), len(uncached), len(cold))
 
 	var mu sync.Mutex
 	var hits []hit
@@ -741,9 +742,9 @@ func TestWarehouseKilledUnderLoad(t *testing.T) {
 		t.Errorf("respuestas en caché hasta %v después de que ClickHouse volvió", lastStale.Sub(back))
 	}
 	t.Logf("CIFRAS: %d respuestas (%d antes, %d durante la caída de %v, %d después); %d servidas en caché, %d 503 con Retry-After, %d errores 500, %d errores de red; "+
-		"/readyz 503 a los %v de matar ClickHouse; tras volver ClickHouse: /readyz 200 a los %v, primera respuesta fresca a los %v, última en caché a los %v",
+		"/readyz 503 a los %v de matar ClickHouse; ClickHouse reiniciado (mismos datos y puertos) en %v; tras volver: /readyz 200 a los %v, primera respuesta fresca a los %v, última en caché a los %v",
 		total, before, during, outageEnd.Sub(killed).Round(time.Millisecond), after, staleN, n503, n500, errs,
-		ready503.Sub(killed).Round(time.Millisecond), readyBack.Sub(back).Round(time.Millisecond),
+		ready503.Sub(killed).Round(time.Millisecond), back.Sub(outageEnd).Round(time.Millisecond), readyBack.Sub(back).Round(time.Millisecond),
 		firstFresh.Sub(back).Round(time.Millisecond), lastStale.Sub(back).Round(time.Millisecond))
 	t.Logf("aviso en %s", sampleNotice)
 	perPath := map[string]string{}
