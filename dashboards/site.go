@@ -2,6 +2,7 @@ package dashboards
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -177,8 +178,8 @@ func (s *Site) checkStamp(ctx context.Context) {
 
 func (s *Site) observeQuery(name string, d time.Duration, err error) {
 	lvl := slog.LevelDebug
-	if err != nil || d > 2*time.Second {
-		lvl = slog.LevelWarn
+	if (err != nil && !errors.Is(err, warehouse.ErrUnavailable)) || d > 2*time.Second {
+		lvl = slog.LevelWarn // (a refusal while the warehouse is down was logged once)
 	}
 	slog.Log(context.Background(), lvl, "tableros: consulta", "consulta", name, "ms", d.Milliseconds(), "error", err)
 }
