@@ -117,6 +117,13 @@ type EmbeddedConfig struct {
 	Library string `yaml:"library"`
 	// Pool is the number of connections (each runs one statement at a time).
 	Pool int `yaml:"pool"`
+	// QueryMemoryMB is how much memory one statement's sort, aggregation
+	// or join may hold before the engine continues it on disk, and the
+	// size of a Parquet row group (default 128). The engine runs inside
+	// the observatory's process, so without it a release of a
+	// 10-million-row dataset sorts in RAM and the process grows with the
+	// data; a ClickHouse server sets the same limits in its own users.xml.
+	QueryMemoryMB int `yaml:"query_memory_mb"`
 }
 
 // ServerConfig configures a ClickHouse server or cluster.
