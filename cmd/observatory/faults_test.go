@@ -90,6 +90,7 @@ func serveBinary(t *testing.T, dir string, env []string) *served {
 		s.kill()
 		if t.Failed() {
 			t.Logf("registro de serve (%s):\n%s", s.base, s.log.tail(60))
+			// FALLOS_LOG=file keeps the whole log of a failed run.
 			if p := os.Getenv("FALLOS_LOG"); p != "" {
 				os.WriteFile(p, []byte(s.log.String()), 0o644)
 			}
