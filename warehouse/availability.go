@@ -119,11 +119,25 @@ func Watch(e Engine) *Watched {
 	return &Watched{Engine: e, RetryEvery: DefaultRetryEvery}
 }
 
+// Wrapper is an engine layered over another (a gate, a counter); Down
+// looks through it for the watched engine underneath.
+type Wrapper interface {
+	Unwrap() Engine
+}
+
 // Down reports whether the warehouse is known not to answer, and since
-// when. Engines that are not watched are never down.
+// when. Engines that are not watched, directly or under wrappers, are
+// never down.
 func Down(e Engine) (since time.Time, down bool) {
-	if w, ok := e.(*Watched); ok {
-		return w.Down()
+	for e != nil {
+		switch x := e.(type) {
+		case *Watched:
+			return x.Down()
+		case Wrapper:
+			e = x.Unwrap()
+		default:
+			return time.Time{}, false
+		}
 	}
 	return time.Time{}, false
 }

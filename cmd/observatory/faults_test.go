@@ -60,6 +60,17 @@ func demoSources(t *testing.T, dir string, env []string) (*demo.Manifest, []stri
 		t.Fatal(err)
 	}
 	man.Config = filepath.Join(dir, "demo", man.Config) // relative to the folder
+	// The tests' clients all come from 127.0.0.1, one address hammering the
+	// site: the per-client rate limits (tested in server/limits_test.go)
+	// would answer 429 to what these tests need to see served.
+	f, err := os.OpenFile(man.Config, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString("\nhttp:\n  rate_limits:\n    pages: {rate: 0}\n    data: {rate: 0}\n    downloads: {rate: 0}\n"); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
 	return &man, append(env, "OBSERVATORIO_CONFIG="+filepath.Join(dir, "demo", "observatorio.yaml"),
 		"OBSERVATORIO_DATOS_CACHE="+filepath.Join(dir, "copias-locales"))
 }
