@@ -61,4 +61,3 @@ func (s *Server) availabilityMetrics() gin.HandlerFunc {
 		}
 	}
 }
-
