@@ -5,7 +5,9 @@
 # serve` on the embedded engine (ENGINE=server: on a throwaway ClickHouse
 # server, Debian's clickhouse-server), waits for /readyz and runs
 # cmd/loadtest against it: $CLIENTS clients for $DURATION (MODE=carga), a
-# $SOAK soak sampling memory (MODE=soak), or both (MODE=ambos). Results go to
+# $SOAK soak sampling memory (MODE=soak), or both (MODE=ambos); MODE=limites
+# is the load with the default per-client rate limits, to see them refuse
+# (429) a program that wants the site for itself. Results go to
 # $OUT/resultados/: the table (.txt), the JSON and the memory samples (.csv).
 #
 #   scripts/loadtest.sh                          # 64 clientes × 60 s, motor embebido
@@ -28,7 +30,7 @@ OUT=${OUT:-var/carga}
 PORT=${PORT:-18480}
 EXTRA=${EXTRA:-} # more flags for cmd/loadtest, e.g. "-mix paginas=1"
 
-case "$MODE" in carga|soak|ambos) ;; *) echo "loadtest.sh: MODE=carga, soak o ambos" >&2; exit 2 ;; esac
+case "$MODE" in carga|soak|ambos|limites) ;; *) echo "loadtest.sh: MODE=carga, soak, ambos o limites" >&2; exit 2 ;; esac
 case "$ENGINE" in embedded|server) ;; *) echo "loadtest.sh: ENGINE=embedded o server" >&2; exit 2 ;; esac
 mkdir -p "$OUT/resultados"
 OUT=$(cd "$OUT" && pwd)
@@ -59,9 +61,12 @@ trap cleanup EXIT
 
 # The run's configuration: the demo's jobs without their schedules (a job
 # that starts at 02:00 during a soak would be measured as the server's
-# memory), plus the address and the warehouse. Per-client rate limits and
-# the heavy-query cap, when configured, go in the http block: a load test
-# comes from one address.
+# memory), plus the address, the limits and the warehouse. The clients of
+# a load test all come from 127.0.0.1, where a public site's readers come
+# from many addresses: the per-client rate limits are off (rate 0), except
+# in MODE=limites, which keeps the defaults to see them answer 429. The cap
+# on heavy queries stays as configured by default: it is what protects the
+# warehouse from everyone together, and what it refuses is measured.
 warehouse_yaml="  embedded:
     path: $OUT/almacen-embebido-x$SCALE"
 if [ "$ENGINE" = server ]; then
@@ -85,12 +90,16 @@ fi
 cfg="$demo/carga-$ENGINE.yaml"
 {
   sed -E 's/^([[:space:]]*)schedule: .*/\1schedule: ""/' "$demo/observatorio.yaml"
-  cat <<EOF
-http:
-  addr: "127.0.0.1:$PORT"
-warehouse:
-$warehouse_yaml
-EOF
+  echo "http:"
+  echo "  addr: \"127.0.0.1:$PORT\""
+  if [ "$MODE" != limites ]; then
+    echo "  rate_limits:"
+    echo "    pages: {rate: 0}"
+    echo "    data: {rate: 0}"
+    echo "    downloads: {rate: 0}"
+  fi
+  echo "warehouse:"
+  echo "$warehouse_yaml"
 } > "$cfg"
 
 echo "== observatory serve ($ENGINE, $cfg)"
@@ -130,10 +139,10 @@ measure() { # name duration [memory]
   echo "carga después: $(cat /proc/loadavg)" | tee -a "$res.txt"
   echo "resultados: $res.*"
 }
-if [ "$MODE" != soak ]; then
-  measure carga "$DURATION"
-fi
-if [ "$MODE" != carga ]; then
-  measure soak "$SOAK" memoria
-fi
+case "$MODE" in
+  carga) measure carga "$DURATION" ;;
+  soak) measure soak "$SOAK" memoria ;;
+  ambos) measure carga "$DURATION"; measure soak "$SOAK" memoria ;;
+  limites) measure limites "$DURATION" ;;
+esac
 exit $status

@@ -101,7 +101,7 @@ func run(ctx context.Context, hc *http.Client, p *plan, o runOptions) *results {
 					if ctx.Err() != nil {
 						return // interrupted: the request did not fail
 					}
-					rec.add(r.took, r.bytes, r.status, r.err, u)
+					rec.add(r.took, r.bytes, r.status, r.retryAfter, r.err, u)
 					if r.err == nil && ok(r.status) && r.bytes > 0 && (class == classFiles || class == classExports) {
 						rec.rates = append(rec.rates, float64(r.bytes)/r.took.Seconds())
 					}
@@ -133,6 +133,8 @@ type response struct {
 	status int
 	next   string // the API's next page, when asked for
 	err    error
+	// retryAfter is the Retry-After header (a refusal by a limit: 429, 503).
+	retryAfter string
 }
 
 // fetch GETs a URL as a browser would (gzip accepted), reads the whole
@@ -155,6 +157,7 @@ func fetch(ctx context.Context, hc *http.Client, u string, parseNext bool, timeo
 		return r
 	}
 	r.status = resp.StatusCode
+	r.retryAfter = resp.Header.Get("Retry-After")
 	body := &countingReader{r: resp.Body}
 	if parseNext && resp.StatusCode == http.StatusOK {
 		r.next, err = nextPage(body, resp.Header.Get("Content-Encoding") == "gzip")

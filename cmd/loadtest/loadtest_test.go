@@ -131,7 +131,7 @@ func TestRunCountsEverything(t *testing.T) {
 	for _, e := range charts.ErrorList {
 		byWhat[e.What] = e.Count
 	}
-	if charts.Errors != charts.Requests || byWhat["HTTP 500"] == 0 || byWhat["HTTP 429"] == 0 || byWhat["HTTP 500"]+byWhat["HTTP 429"] != charts.Requests {
+	if charts.Errors != charts.Requests || byWhat["HTTP 500"] == 0 || byWhat["HTTP 429 con Retry-After"] == 0 || byWhat["HTTP 500"]+byWhat["HTTP 429 con Retry-After"] != charts.Requests {
 		t.Errorf("gráficos: %+v", charts)
 	}
 

@@ -55,7 +55,9 @@ func newClassRec() *classRec {
 // redirect is a correct answer; the client does not follow it).
 func ok(status int) bool { return status >= 200 && status < 400 }
 
-func (r *classRec) add(d time.Duration, bytes int64, status int, err error, rawURL string) {
+// add records one request. A refusal (429, 503) is told apart by whether it
+// says when to come back (Retry-After), as the observatory's limits do.
+func (r *classRec) add(d time.Duration, bytes int64, status int, retryAfter string, err error, rawURL string) {
 	r.durations = append(r.durations, d)
 	r.bytes += bytes
 	r.noteSlow(timed{rawURL, d})
@@ -64,7 +66,15 @@ func (r *classRec) add(d time.Duration, bytes int64, status int, err error, rawU
 		if ok(status) {
 			return
 		}
-		r.fail(fmt.Sprintf("HTTP %d", status), rawURL)
+		what := fmt.Sprintf("HTTP %d", status)
+		if status == 429 || status == 503 {
+			if retryAfter != "" {
+				what += " con Retry-After"
+			} else {
+				what += " sin Retry-After"
+			}
+		}
+		r.fail(what, rawURL)
 		return
 	}
 	r.fail(describeErr(err), rawURL)
