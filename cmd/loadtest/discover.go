@@ -293,11 +293,29 @@ func (d *discoverer) get(ctx context.Context, path string) (string, error) {
 }
 
 // fetch requests a path, following redirects, and returns the final path
-// (with its query) and, when asked, the body.
+// (with its query) and, when asked, the body. A refusal that says when to
+// come back (429 or 503 with Retry-After: a limit, not a failure) is
+// retried then, a few times: discovery is not the measurement.
 func (d *discoverer) fetch(ctx context.Context, method, path string, wantBody bool) (string, string, error) {
+	for attempt := 1; ; attempt++ {
+		final, body, wait, err := d.request(ctx, method, path, wantBody)
+		if wait <= 0 || attempt == 5 {
+			return final, body, err
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return "", "", ctx.Err()
+		}
+	}
+}
+
+// request is one try of fetch; retry is how long to wait before the next
+// (0: do not retry).
+func (d *discoverer) request(ctx context.Context, method, path string, wantBody bool) (final, body string, retry time.Duration, err error) {
 	req, err := http.NewRequestWithContext(ctx, method, d.base+path, nil)
 	if err != nil {
-		return "", "", err
+		return "", "", 0, err
 	}
 	req.Header.Set("User-Agent", userAgent)
 	t0 := time.Now()
@@ -308,23 +326,27 @@ func (d *discoverer) fetch(ctx context.Context, method, path string, wantBody bo
 	}()
 	resp, err := d.hc.Do(req)
 	if err != nil {
-		return "", "", fmt.Errorf("%s %s: %v", method, path, err)
+		return "", "", 0, fmt.Errorf("%s %s: %v", method, path, err)
 	}
 	defer resp.Body.Close()
-	var body []byte
+	var b []byte
 	if wantBody {
-		body, err = io.ReadAll(resp.Body)
+		b, err = io.ReadAll(resp.Body)
 	} else {
 		_, err = io.Copy(io.Discard, resp.Body)
 	}
 	if err != nil {
-		return "", "", fmt.Errorf("%s %s: %v", method, path, err)
+		return "", "", 0, fmt.Errorf("%s %s: %v", method, path, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return "", "", fmt.Errorf("%s %s: %s", method, path, resp.Status)
+		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+			if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs >= 0 {
+				retry = time.Duration(min(secs, 30))*time.Second + 100*time.Millisecond
+			}
+		}
+		return "", "", retry, fmt.Errorf("%s %s: %s", method, path, resp.Status)
 	}
-	final := resp.Request.URL.RequestURI()
-	return final, string(body), nil
+	return resp.Request.URL.RequestURI(), string(b), 0, nil
 }
 
 // selections are the filter combinations tried: none, each municipality,

@@ -242,3 +242,33 @@ func TestAnalyzeMemory(t *testing.T) {
 		t.Errorf("una carga corta no se puede juzgar: %+v", short)
 	}
 }
+
+// Discovery waits out a refusal that says when to come back, and fails on
+// one that does not.
+func TestDiscoveryRetriesRefusals(t *testing.T) {
+	var mu sync.Mutex
+	hits := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hits[r.URL.Path]++
+		n := hits[r.URL.Path]
+		mu.Unlock()
+		switch {
+		case r.URL.Path == "/ocupada" && n < 3:
+			w.Header().Set("Retry-After", "0")
+			http.Error(w, "turno", http.StatusServiceUnavailable)
+		case r.URL.Path == "/rota":
+			http.Error(w, "no", http.StatusServiceUnavailable)
+		default:
+			w.Write([]byte("ok"))
+		}
+	}))
+	defer srv.Close()
+	d := &discoverer{hc: srv.Client(), base: srv.URL, seen: map[string]bool{}, p: &plan{targets: map[string][]target{}}}
+	if _, body, err := d.fetch(context.Background(), http.MethodGet, "/ocupada", true); err != nil || body != "ok" || hits["/ocupada"] != 3 {
+		t.Errorf("tras dos 503 con Retry-After: %q %v (%d intentos)", body, err, hits["/ocupada"])
+	}
+	if _, _, err := d.fetch(context.Background(), http.MethodGet, "/rota", false); err == nil || hits["/rota"] != 1 {
+		t.Errorf("un 503 sin Retry-After: %v (%d intentos)", err, hits["/rota"])
+	}
+}
