@@ -28,7 +28,8 @@ MODE=${MODE:-carga}
 ENGINE=${ENGINE:-embedded}
 OUT=${OUT:-var/carga}
 PORT=${PORT:-18480}
-EXTRA=${EXTRA:-} # more flags for cmd/loadtest, e.g. "-mix paginas=1"
+EXTRA=${EXTRA:-} # more flags for cmd/loadtest, e.g. "-mix paginas=40,graficos=60"
+HEAVY=${HEAVY:-} # http.heavy_queries.max for the run (empty: the default; -1: no cap)
 
 case "$MODE" in carga|soak|ambos|limites) ;; *) echo "loadtest.sh: MODE=carga, soak, ambos o limites" >&2; exit 2 ;; esac
 case "$ENGINE" in embedded|server) ;; *) echo "loadtest.sh: ENGINE=embedded o server" >&2; exit 2 ;; esac
@@ -61,12 +62,13 @@ trap cleanup EXIT
 
 # The run's configuration: the demo's jobs without their schedules (a job
 # that starts at 02:00 during a soak would be measured as the server's
-# memory), plus the address, the limits and the warehouse. The clients of
-# a load test all come from 127.0.0.1, where a public site's readers come
-# from many addresses: the per-client rate limits are off (rate 0), except
-# in MODE=limites, which keeps the defaults to see them answer 429. The cap
-# on heavy queries stays as configured by default: it is what protects the
-# warehouse from everyone together, and what it refuses is measured.
+# memory), plus the address and the warehouse; the limits are the defaults
+# (http.rate_limits, http.heavy_queries; HEAVY=N sets the cap). The
+# clients all connect from 127.0.0.1, a trusted proxy by default, and each
+# names its own address in X-Forwarded-For (198.18.0.0/15), as a public
+# site's readers come from many: each gets its own rate-limit buckets. In
+# MODE=limites they all come as one address (-xff=false), a program that
+# wants the site for itself, to see the limits answer 429.
 warehouse_yaml="  embedded:
     path: $OUT/almacen-embebido-x$SCALE"
 if [ "$ENGINE" = server ]; then
@@ -92,11 +94,8 @@ cfg="$demo/carga-$ENGINE.yaml"
   sed -E 's/^([[:space:]]*)schedule: .*/\1schedule: ""/' "$demo/observatorio.yaml"
   echo "http:"
   echo "  addr: \"127.0.0.1:$PORT\""
-  if [ "$MODE" != limites ]; then
-    echo "  rate_limits:"
-    echo "    pages: {rate: 0}"
-    echo "    data: {rate: 0}"
-    echo "    downloads: {rate: 0}"
+  if [ -n "$HEAVY" ]; then
+    echo "  heavy_queries: {max: $HEAVY}"
   fi
   echo "warehouse:"
   echo "$warehouse_yaml"
@@ -132,6 +131,8 @@ measure() { # name duration [memory]
   {
     machine
     echo "carga antes: $(cat /proc/loadavg)"
+    echo "configuración: $cfg"
+    sed -n '/^http:/,$p' "$cfg" | sed 's/^/  /'
     echo "orden: bin/loadtest -base $base -clients $CLIENTS -duration $dur $* $EXTRA"
   } | tee "$res.txt"
   # shellcheck disable=SC2086
@@ -143,6 +144,6 @@ case "$MODE" in
   carga) measure carga "$DURATION" ;;
   soak) measure soak "$SOAK" memoria ;;
   ambos) measure carga "$DURATION"; measure soak "$SOAK" memoria ;;
-  limites) measure limites "$DURATION" ;;
+  limites) EXTRA="-xff=false $EXTRA" measure limites "$DURATION" ;;
 esac
 exit $status

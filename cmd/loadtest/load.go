@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -40,6 +41,11 @@ type runOptions struct {
 	timeout  time.Duration // per request
 	mix      map[string]int
 	seed     uint64
+	// ownAddress has each client present its own address in
+	// X-Forwarded-For (clientAddress), as the readers of a public site come
+	// from many; the observatory believes it from a trusted proxy (by
+	// default, loopback). Without it every client is one address.
+	ownAddress bool
 	// done counts the requests finished so far (read by the memory sampler).
 	done *atomic.Int64
 }
@@ -75,6 +81,10 @@ func run(ctx context.Context, hc *http.Client, p *plan, o runOptions) *results {
 		go func() {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(o.seed, uint64(i)))
+			addr := ""
+			if o.ownAddress {
+				addr = clientAddress(i)
+			}
 			recs := map[string]*classRec{}
 			perClient[i] = recs
 			if total == 0 {
@@ -97,7 +107,7 @@ func run(ctx context.Context, hc *http.Client, p *plan, o runOptions) *results {
 				}
 				u := base + t.path
 				for page := 0; u != "" && page < max(t.follow, 1) && time.Now().Before(deadline); page++ {
-					r := fetch(ctx, hc, u, class == classAPI, o.timeout)
+					r := fetch(ctx, hc, u, addr, class == classAPI, o.timeout)
 					if ctx.Err() != nil {
 						return // interrupted: the request did not fail
 					}
@@ -137,9 +147,17 @@ type response struct {
 	retryAfter string
 }
 
+// clientAddress is client i's address, in 198.18.0.0/15, the block set
+// aside for benchmarks (RFC 2544): 198.18.0.1, 198.18.0.2, …
+func clientAddress(i int) string {
+	n := i + 1
+	return fmt.Sprintf("198.%d.%d.%d", 18+n>>16&1, n>>8&0xff, n&0xff)
+}
+
 // fetch GETs a URL as a browser would (gzip accepted), reads the whole
-// body and, for the API, its link to the next page.
-func fetch(ctx context.Context, hc *http.Client, u string, parseNext bool, timeout time.Duration) response {
+// body and, for the API, its link to the next page. addr, when set, is
+// the client's address for X-Forwarded-For.
+func fetch(ctx context.Context, hc *http.Client, u, addr string, parseNext bool, timeout time.Duration) response {
 	rctx, cancel := context.WithTimeoutCause(ctx, timeout, errTimeout)
 	defer cancel()
 	var r response
@@ -150,6 +168,9 @@ func fetch(ctx context.Context, hc *http.Client, u string, parseNext bool, timeo
 	}
 	req.Header.Set("Accept-Encoding", "gzip")
 	req.Header.Set("User-Agent", userAgent)
+	if addr != "" {
+		req.Header.Set("X-Forwarded-For", addr)
+	}
 	start := time.Now()
 	resp, err := hc.Do(req)
 	if err != nil {

@@ -272,3 +272,30 @@ func TestDiscoveryRetriesRefusals(t *testing.T) {
 		t.Errorf("un 503 sin Retry-After: %v (%d intentos)", err, hits["/rota"])
 	}
 }
+
+// Each client presents its own address (X-Forwarded-For), or none.
+func TestClientAddresses(t *testing.T) {
+	if a, b := clientAddress(0), clientAddress(65535); a != "198.18.0.1" || b != "198.19.0.0" {
+		t.Errorf("direcciones %s, %s", a, b)
+	}
+	for _, own := range []bool{true, false} {
+		var mu sync.Mutex
+		seen := map[string]bool{}
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			seen[r.Header.Get("X-Forwarded-For")] = true
+			mu.Unlock()
+		}))
+		mix, _ := parseMix(defaultMix)
+		p := &plan{targets: map[string][]target{classPages: {{path: "/"}}}}
+		run(context.Background(), loadClient(3), p, runOptions{base: srv.URL, clients: 3, duration: 100 * time.Millisecond, timeout: time.Second, mix: mix, ownAddress: own})
+		srv.Close()
+		want := map[string]bool{"198.18.0.1": true, "198.18.0.2": true, "198.18.0.3": true}
+		if !own {
+			want = map[string]bool{"": true}
+		}
+		if fmt.Sprint(seen) != fmt.Sprint(want) {
+			t.Errorf("ownAddress=%v: X-Forwarded-For vistas %v", own, seen)
+		}
+	}
+}

@@ -57,6 +57,7 @@ func mainErr() int {
 		yearsFlag = flag.String("years", "", "años de las selecciones, separados por comas (vacío: los 5 últimos que ofrece el filtro de la página de inicio)")
 		apiPages  = flag.Int("api-pages", 5, "páginas que recorre cada consulta a la API JSON siguiendo «siguiente»")
 		seed      = flag.Uint64("seed", 1, "semilla de las elecciones de los clientes")
+		ownAddr   = flag.Bool("xff", true, "cada cliente se presenta con su propia dirección en X-Forwarded-For (198.18.0.0/15, el bloque para pruebas de rendimiento), que el observatorio cree de un proxy de confianza como 127.0.0.1; con -xff=false todos son una sola dirección")
 		jsonOut   = flag.String("json", "", "archivo donde escribir el resultado en JSON")
 		pid       = flag.Int("pid", 0, "PID del observatorio, para leer su VmRSS de /proc (sin él, process_resident_memory_bytes de /metrics)")
 		samples   = flag.String("samples", "", "archivo CSV de muestras de memoria (activa el muestreo)")
@@ -103,7 +104,7 @@ func mainErr() int {
 		fmt.Fprintf(os.Stderr, "  %6.0f ms  %s\n", float64(s.took.Microseconds())/1000, s.path)
 	}
 
-	rep := &Report{Started: time.Now().UTC(), Base: *base, Clients: *clients, Duration: duration.String(),
+	rep := &Report{Started: time.Now().UTC(), Base: *base, Clients: *clients, Duration: duration.String(), OwnAddresses: *ownAddr,
 		Machine: Machine{CPUs: runtime.NumCPU(), LoadBefore: loadavg(), Kernel: kernel()},
 		Mix:     mix, Targets: p.counts(), Discovery: round2(discovery.Seconds()), SampleFile: *samples}
 
@@ -125,7 +126,7 @@ func mainErr() int {
 		sampled = make(chan []sample, 1)
 		go func() { sampled <- smpl.loop(ctx, start, *every, &done, stopSampling) }()
 	}
-	res := run(ctx, hc, p, runOptions{base: *base, clients: *clients, duration: *duration, timeout: *timeout, mix: mix, seed: *seed, done: &done})
+	res := run(ctx, hc, p, runOptions{base: *base, clients: *clients, duration: *duration, timeout: *timeout, mix: mix, seed: *seed, ownAddress: *ownAddr, done: &done})
 	if sampling {
 		close(stopSampling)
 		smp = append(smp, <-sampled...)

@@ -230,19 +230,21 @@ func round2(f float64) float64 { return math.Round(f*100) / 100 }
 
 // Report is the whole result, written as JSON.
 type Report struct {
-	Started    time.Time      `json:"inicio"`
-	Base       string         `json:"base"`
-	Clients    int            `json:"clientes"`
-	Duration   string         `json:"duracion"`
-	Elapsed    float64        `json:"segundos_medidos"`
-	Machine    Machine        `json:"maquina"`
-	Mix        map[string]int `json:"mezcla"`
-	Targets    map[string]int `json:"rutas_por_clase"`
-	Discovery  float64        `json:"segundos_descubrimiento"`
-	Classes    []ClassReport  `json:"clases"`
-	Total      ClassReport    `json:"total"`
-	Memory     *MemoryReport  `json:"memoria,omitempty"`
-	SampleFile string         `json:"muestras,omitempty"`
+	Started time.Time `json:"inicio"`
+	Base    string    `json:"base"`
+	Clients int       `json:"clientes"`
+	// OwnAddresses: each client had its own X-Forwarded-For address.
+	OwnAddresses bool           `json:"una_direccion_por_cliente"`
+	Duration     string         `json:"duracion"`
+	Elapsed      float64        `json:"segundos_medidos"`
+	Machine      Machine        `json:"maquina"`
+	Mix          map[string]int `json:"mezcla"`
+	Targets      map[string]int `json:"rutas_por_clase"`
+	Discovery    float64        `json:"segundos_descubrimiento"`
+	Classes      []ClassReport  `json:"clases"`
+	Total        ClassReport    `json:"total"`
+	Memory       *MemoryReport  `json:"memoria,omitempty"`
+	SampleFile   string         `json:"muestras,omitempty"`
 }
 
 // Machine describes where the run happened: other processes share it, so
@@ -276,8 +278,12 @@ func kernel() string {
 
 // writeTable prints the report for people, in Spanish.
 func writeTable(w io.Writer, r *Report) {
-	fmt.Fprintf(w, "%d clientes durante %s contra %s (medidos %.1f s); %d núcleos, carga %s antes y %s después\n",
-		r.Clients, r.Duration, r.Base, r.Elapsed, r.Machine.CPUs, r.Machine.LoadBefore, r.Machine.LoadAfter)
+	who := "todos desde una dirección"
+	if r.OwnAddresses {
+		who = "cada uno con su dirección"
+	}
+	fmt.Fprintf(w, "%d clientes (%s) durante %s contra %s (medidos %.1f s); %d núcleos, carga %s antes y %s después\n",
+		r.Clients, who, r.Duration, r.Base, r.Elapsed, r.Machine.CPUs, r.Machine.LoadBefore, r.Machine.LoadAfter)
 	fmt.Fprintf(w, "%-20s %10s %8s %9s %9s %9s %9s %9s %9s\n", "clase", "peticiones", "errores", "pet/s", "p50 ms", "p95 ms", "p99 ms", "máx ms", "MB/s")
 	row := func(c ClassReport) {
 		fmt.Fprintf(w, "%-20s %10d %8d %9.1f %9.1f %9.1f %9.1f %9.1f %9.1f\n", c.Class, c.Requests, c.Errors, c.PerSecond, c.P50, c.P95, c.P99, c.Max, c.MBPerSecond)
