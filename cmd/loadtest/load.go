@@ -112,7 +112,7 @@ func run(ctx context.Context, hc *http.Client, p *plan, o runOptions) *results {
 						return // interrupted: the request did not fail
 					}
 					rec.add(r.took, r.bytes, r.status, r.retryAfter, r.err, u)
-					if r.err == nil && ok(r.status) && r.bytes > 0 && (class == classFiles || class == classExports) {
+					if r.err == nil && ok(r.status) && r.bytes >= bigResponse && (class == classFiles || class == classExports) {
 						rec.rates = append(rec.rates, float64(r.bytes)/r.took.Seconds())
 					}
 					if o.done != nil {
@@ -135,6 +135,10 @@ func run(ctx context.Context, hc *http.Client, p *plan, o runOptions) *results {
 	}
 	return res
 }
+
+// bigResponse is the size from which a download's own rate is noted: a
+// small file's rate says more about the latency than about the bytes.
+const bigResponse = 1 << 20
 
 // response is one measured request.
 type response struct {

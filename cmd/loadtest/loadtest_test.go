@@ -299,3 +299,33 @@ func TestClientAddresses(t *testing.T) {
 		}
 	}
 }
+
+// The rate of each download is noted for the big ones only.
+func TestBigDownloadRate(t *testing.T) {
+	var mu sync.Mutex
+	hits := map[string]int{}
+	big := strings.Repeat("x", 2<<20)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hits[r.URL.Path]++
+		mu.Unlock()
+		if r.URL.Path == "/grande" {
+			w.Write([]byte(big))
+			return
+		}
+		w.Write([]byte("poco"))
+	}))
+	defer srv.Close()
+	mix, _ := parseMix(defaultMix)
+	p := &plan{targets: map[string][]target{classFiles: {{path: "/grande"}, {path: "/chica"}}}}
+	res := run(context.Background(), loadClient(2), p, runOptions{base: srv.URL, clients: 2, duration: 300 * time.Millisecond, timeout: 5 * time.Second, mix: mix})
+	files := summarize(classFiles, res.classes[classFiles], res.elapsed)
+	mu.Lock()
+	defer mu.Unlock()
+	if files.BigDownloads != hits["/grande"] || files.BigDownloads == 0 || hits["/chica"] == 0 || files.BigDownloadMBps <= 0 {
+		t.Errorf("%d descargas grandes a %v MB/s; pedidas %v", files.BigDownloads, files.BigDownloadMBps, hits)
+	}
+	if want := int64(hits["/grande"])*int64(len(big)) + int64(hits["/chica"])*4; files.Bytes != want {
+		t.Errorf("%d bytes, quiero %d", files.Bytes, want)
+	}
+}

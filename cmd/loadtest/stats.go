@@ -23,7 +23,7 @@ type classRec struct {
 	bytes     int64           // bytes received on the wire (compressed when gzip)
 	statuses  map[int]int
 	errors    map[string]*errCount
-	rates     []float64 // bytes per second of each successful response (downloads)
+	rates     []float64 // bytes per second of each successful download of at least bigResponse bytes
 	slowest   []timed   // the slowest requests, slowest first (at most keepSlowest)
 }
 
@@ -167,9 +167,11 @@ type ClassReport struct {
 	Max   float64 `json:"max_ms"`
 	Bytes int64   `json:"bytes"`
 	// MBPerSecond is the class's aggregate rate (bytes on the wire over the
-	// run's duration); PerDownloadMBps the median rate of one response.
+	// run's duration); BigDownloads counts the downloads of 1 MiB or more
+	// and BigDownloadMBps is their median rate, each on its own.
 	MBPerSecond     float64        `json:"mb_por_segundo"`
-	PerDownloadMBps float64        `json:"mb_por_segundo_por_respuesta_p50"`
+	BigDownloads    int            `json:"descargas_de_1mib_o_mas,omitempty"`
+	BigDownloadMBps float64        `json:"mb_por_segundo_por_descarga_grande_p50,omitempty"`
 	Statuses        map[string]int `json:"estados"`
 	ErrorList       []ErrorReport  `json:"detalle_errores,omitempty"`
 	Slowest         []SlowRequest  `json:"mas_lentas,omitempty"`
@@ -221,7 +223,8 @@ func summarize(name string, r *classRec, elapsed time.Duration) ClassReport {
 	if len(r.rates) > 0 {
 		rates := slices.Clone(r.rates)
 		slices.Sort(rates)
-		cr.PerDownloadMBps = round2(rates[(len(rates)-1)/2] / 1e6)
+		cr.BigDownloads = len(rates)
+		cr.BigDownloadMBps = round2(rates[(len(rates)-1)/2] / 1e6)
 	}
 	return cr
 }
@@ -292,6 +295,11 @@ func writeTable(w io.Writer, r *Report) {
 		row(c)
 	}
 	row(r.Total)
+	for _, c := range r.Classes {
+		if c.BigDownloads > 0 {
+			fmt.Fprintf(w, "%s: %d respuestas de 1 MiB o más, a %.1f MB/s cada una (mediana)\n", c.Class, c.BigDownloads, c.BigDownloadMBps)
+		}
+	}
 	for _, c := range r.Classes {
 		for i, s := range c.Slowest {
 			if i == 3 {
