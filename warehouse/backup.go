@@ -309,6 +309,13 @@ func Backup(ctx context.Context, e Engine, o BackupOptions) (*BackupManifest, er
 	if err := checkNewDir(dir); err != nil {
 		return nil, err
 	}
+	res, err := e.Query(ctx, "SELECT count() FROM system.tables WHERE database = {db:String} AND name = 'schema_migrations'", P("db", e.Database()))
+	if err != nil {
+		return nil, err
+	}
+	if res.Rows[0][0].(uint64) == 0 {
+		return nil, fmt.Errorf("el almacén (%s, base de datos %s) no tiene el esquema del observatorio: no hay nada que copiar; revise la configuración (ruta de datos, servidor, base de datos)", e.Kind(), e.Database())
+	}
 	applied, err := appliedMigrations(ctx, e)
 	if err != nil {
 		return nil, fmt.Errorf("leyendo las migraciones del almacén: %w", err)
@@ -779,8 +786,12 @@ func Restore(ctx context.Context, e Engine, o RestoreOptions) (*RestoreReport, e
 		}
 	}
 	if len(full) > 0 && !o.Force {
+		list := strings.Join(full[:min(len(full), 4)], ", ")
+		if len(full) > 4 {
+			list += fmt.Sprintf(" y %d tablas más", len(full)-4)
+		}
 		return nil, fmt.Errorf("el almacén de destino (%s, base de datos %s) no está vacío: %s. Restaure en un almacén nuevo o use --force para vaciarlo y reemplazar su contenido",
-			e.Kind(), e.Database(), strings.Join(full, ", "))
+			e.Kind(), e.Database(), list)
 	}
 	for _, name := range rep.Emptied {
 		log.Warn("restauración: se vacía la tabla", "tabla", name)
