@@ -80,6 +80,7 @@ type BackupTable struct {
 	RawBytes int64          `json:"bytes_native"`
 	Bytes    int64          `json:"bytes"`
 	SHA256   string         `json:"sha256"`
+	Seconds  float64        `json:"segundos"`
 	Columns  []BackupColumn `json:"columnas"`
 }
 
@@ -455,6 +456,7 @@ func foreignTables(ctx context.Context, e Engine, schema []SchemaTable, cluster 
 // exportTable writes one table's file: the engine's Native output, counted
 // and checked block by block while it is compressed and hashed.
 func exportTable(ctx context.Context, e Engine, dir string, t SchemaTable, compression string) (*BackupTable, error) {
+	start := time.Now()
 	cols, err := describe(ctx, e, t.Name)
 	if err != nil {
 		return nil, err
@@ -521,6 +523,7 @@ func exportTable(ctx context.Context, e Engine, dir string, t SchemaTable, compr
 	}
 	bt.Rows, bt.RawBytes, bt.Bytes = sc.rows, raw.n, stored.n
 	bt.SHA256 = hex.EncodeToString(hash.Sum(nil))
+	bt.Seconds = time.Since(start).Seconds()
 	return bt, f.Close()
 }
 
