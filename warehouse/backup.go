@@ -568,6 +568,10 @@ func syncDir(dir string) error {
 }
 
 func readme(m *BackupManifest) string {
+	compressed := ""
+	if m.Compression == "zstd" {
+		compressed = ", comprimidos con zstd"
+	}
 	return fmt.Sprintf(`Copia de seguridad del Observatorio (%s)
 
 Creada el %s (UTC) desde el motor %s %s, base de datos %s.
@@ -580,7 +584,7 @@ Comprobar la copia sin tocar ningún almacén:
 Restaurar en un almacén vacío (embebido o servidor):
     observatory restore --config ARCHIVO.yaml --from ESTA_CARPETA
 `, m.Format, m.Created.Format("2006-01-02 15:04:05"), m.Engine, m.EngineVersion, m.Database,
-		len(m.Tables), formato.Number(int64(m.TotalRows())), ManifestFile, map[bool]string{true: ", comprimidos con zstd", false: ""}[m.Compression == "zstd"])
+		len(m.Tables), formato.Number(int64(m.TotalRows())), ManifestFile, compressed)
 }
 
 // ReadManifest reads and checks a backup folder's manifest.

@@ -34,6 +34,10 @@ func columnList(cols []Column) string {
 // (chDB's query text cannot carry binary data of any size, and the engine
 // decompresses zstd natively).
 func (e *embedded) loadNative(ctx context.Context, table string, cols []Column, path, compression string, _ map[string]string) error {
+	if strings.ContainsAny(path, "*?{}") {
+		// file() reads these as globs: the path would name other files.
+		return fmt.Errorf("la ruta %s tiene caracteres comodín (* ? { }) que el motor embebido interpreta: mueva la copia a otra carpeta", path)
+	}
 	structure := make([]string, len(cols))
 	for i, c := range cols {
 		structure[i] = quoteIdent(c.Name) + " " + c.Type

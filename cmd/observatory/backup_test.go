@@ -102,6 +102,13 @@ func TestBackupAndRestoreCommands(t *testing.T) {
 	compare("embedded", openEmb("observatorio"), openEmb("restaurada"), openSrv("desde_embebido"))
 	compare("server", openSrv("observatorio"), openSrv("restaurada"), openEmb("desde_servidor"))
 
+	// This process now holds the embedded data directory, as a running
+	// serve would: the command says so and what to do.
+	code, stderr := runBinary(t, dir, embedded("observatorio"), "backup", "--config", cfgPath, "--out", "otra-copia")
+	if code != 1 || !strings.Contains(stderr, "observatory serve") || !strings.Contains(stderr, "backup.schedule") {
+		t.Fatalf("backup of a locked embedded warehouse: exit %d, %s", code, stderr)
+	}
+
 	// A damaged file is named, and nothing is written.
 	m, err := warehouse.ReadManifest(filepath.Join(dir, "copia-embebido"))
 	if err != nil {
@@ -116,7 +123,7 @@ func TestBackupAndRestoreCommands(t *testing.T) {
 	b, _ := os.ReadFile(filepath.Join(dir, victim))
 	b[len(b)/3] ^= 1
 	os.WriteFile(filepath.Join(dir, victim), b, 0o644)
-	code, stderr := runBinary(t, dir, server("otra"), "restore", "--config", cfgPath, "--from", "copia-embebido")
+	code, stderr = runBinary(t, dir, server("otra"), "restore", "--config", cfgPath, "--from", "copia-embebido")
 	if code != 1 || !strings.Contains(stderr, victim) || !strings.Contains(stderr, "SHA-256") {
 		t.Fatalf("restore of a damaged copy: exit %d, %s", code, stderr)
 	}

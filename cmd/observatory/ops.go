@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -20,7 +21,7 @@ import (
 // directory (chDB locks it), which the error then says.
 func openForMaintenance(ctx context.Context, configPath string) (config.Config, warehouse.Engine, error) {
 	cfg, eng, err := open(ctx, configPath)
-	if err != nil && len(cfg.Warehouse.Server.Addrs) == 0 && warehouse.IsConfigError(err) {
+	if err != nil && warehouse.IsConfigError(err) && strings.Contains(err.Error(), "no se pudo abrir el almacén embebido") {
 		err = fmt.Errorf("%w. Si `observatory serve` está usando este almacén embebido, deténgalo antes (las copias de un servicio en marcha se programan en él: backup.schedule)", err)
 	}
 	return cfg, eng, err
