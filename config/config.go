@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/observatorio-civico/observatorio/etl"
 	"github.com/observatorio-civico/observatorio/operations"
+	"github.com/observatorio-civico/observatorio/server"
 	"github.com/observatorio-civico/observatorio/warehouse"
 )
 
@@ -55,13 +57,34 @@ type HTTP struct {
 	// OBSERVATORIO_ADMIN_TOKEN or the file named by
 	// OBSERVATORIO_ADMIN_TOKEN_FILE only, never from the YAML.
 	AdminToken string `yaml:"-"`
+	// TrustedProxies are the reverse proxies (IPs or CIDRs) whose
+	// X-Forwarded-For names the client for the rate limits and the audit
+	// log. Default: loopback, for a proxy on the same host.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	// RateLimits are the per-client request limits by class of route
+	// (server.DefaultRateLimits).
+	RateLimits server.RateLimits `yaml:"rate_limits"`
+	// HeavyQueries caps the public requests' concurrent warehouse queries;
+	// Max 0 derives it from the warehouse's connections (embedded: one less
+	// than the pool, the last one kept for the ETL and the probes; server:
+	// half of max_open_conns), -1 removes the cap.
+	HeavyQueries server.HeavyQueries `yaml:"heavy_queries"`
+	// ShutdownGrace is how long downloads in flight and an ETL run in
+	// progress get to finish after SIGTERM.
+	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
 }
 
 // Default returns the configuration used when no file is given: embedded
 // engine under ./var/warehouse, HTTP on :8080.
 func Default() Config {
 	return Config{
-		HTTP: HTTP{Addr: ":8080"},
+		HTTP: HTTP{
+			Addr:           ":8080",
+			TrustedProxies: []string{"127.0.0.1", "::1"},
+			RateLimits:     server.DefaultRateLimits(),
+			HeavyQueries:   server.HeavyQueries{Wait: server.DefaultHeavyQueries().Wait},
+			ShutdownGrace:  server.DefaultShutdownGrace,
+		},
 		Warehouse: warehouse.Config{
 			Database: "observatorio",
 			Embedded: warehouse.EmbeddedConfig{Path: "var/warehouse", Pool: 4},
@@ -76,6 +99,8 @@ func Default() Config {
 var Env = [][2]string{
 	{"OBSERVATORIO_CONFIG", "ruta del archivo de configuración YAML"},
 	{"OBSERVATORIO_HTTP_ADDR", "http.addr (dirección de escucha, p. ej. :8080)"},
+	{"OBSERVATORIO_TRUSTED_PROXIES", "http.trusted_proxies, separados por comas (proxies cuyo X-Forwarded-For se cree)"},
+	{"OBSERVATORIO_SHUTDOWN_GRACE", "http.shutdown_grace (p. ej. 20s: plazo de las descargas y del ETL en curso al apagar)"},
 	{"OBSERVATORIO_EMBED_FRAME_ANCESTORS", "http.embed_frame_ancestors, separados por comas (sitios que pueden insertar tableros)"},
 	{"OBSERVATORIO_DATA_DIR", "warehouse.embedded.path (directorio de datos de chDB)"},
 	{"OBSERVATORIO_CHDB_LIB", "warehouse.embedded.library (ruta de libchdb.so)"},
@@ -128,6 +153,12 @@ func Load(path string) (Config, error) {
 	if err := applyEnv(&cfg, os.LookupEnv); err != nil {
 		return cfg, err
 	}
+	if err := cfg.HTTP.check(cfg.Warehouse); err != nil {
+		if path != "" {
+			return cfg, fmt.Errorf("configuración %s: %v", path, err)
+		}
+		return cfg, fmt.Errorf("configuración: %v", err)
+	}
 	return cfg, resolveSecrets(&cfg)
 }
 
@@ -148,6 +179,14 @@ func applyEnv(cfg *Config, lookup func(string) (string, bool)) error {
 		}
 	}
 	str("OBSERVATORIO_HTTP_ADDR", &cfg.HTTP.Addr)
+	list("OBSERVATORIO_TRUSTED_PROXIES", &cfg.HTTP.TrustedProxies)
+	if v, ok := lookup("OBSERVATORIO_SHUTDOWN_GRACE"); ok {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("OBSERVATORIO_SHUTDOWN_GRACE=%q: use una duración como 20s", v)
+		}
+		cfg.HTTP.ShutdownGrace = d
+	}
 	list("OBSERVATORIO_EMBED_FRAME_ANCESTORS", &cfg.HTTP.EmbedFrameAncestors)
 	str("OBSERVATORIO_DATA_DIR", &cfg.Warehouse.Embedded.Path)
 	str("OBSERVATORIO_CHDB_LIB", &cfg.Warehouse.Embedded.Library)
@@ -184,6 +223,37 @@ func resolveSecrets(cfg *Config) error {
 			return fmt.Errorf("no se pudo leer la contraseña de ClickHouse: %w", err)
 		}
 		sc.Password = strings.TrimRight(string(b), "\r\n")
+	}
+	return nil
+}
+
+// check validates the HTTP limits and derives the heavy-query cap from the
+// warehouse when it is not set.
+func (h *HTTP) check(w warehouse.Config) error {
+	for _, p := range h.TrustedProxies {
+		if _, err := netip.ParsePrefix(p); err == nil {
+			continue
+		}
+		if _, err := netip.ParseAddr(p); err != nil {
+			return fmt.Errorf("http.trusted_proxies: %q no es una dirección IP ni un bloque CIDR", p)
+		}
+	}
+	if err := h.RateLimits.Validate(); err != nil {
+		return err
+	}
+	if err := h.HeavyQueries.Validate(); err != nil {
+		return err
+	}
+	if h.ShutdownGrace <= 0 {
+		return fmt.Errorf("http.shutdown_grace debe ser una duración positiva, p. ej. 20s")
+	}
+	if h.HeavyQueries.Max == 0 {
+		n := w.Connections()
+		if len(w.Server.Addrs) > 0 {
+			h.HeavyQueries.Max = max(1, n/2)
+		} else {
+			h.HeavyQueries.Max = max(1, n-1)
+		}
 	}
 	return nil
 }

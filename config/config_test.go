@@ -59,6 +59,55 @@ func TestEmptyFileKeepsDefaults(t *testing.T) {
 	}
 }
 
+func TestLimitsKeys(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "o.yaml")
+	// A partial class keeps the other defaults; a list replaces the default.
+	os.WriteFile(f, []byte("http:\n  trusted_proxies: [\"10.0.0.0/8\"]\n  rate_limits:\n    downloads: {rate: 0.5}\n  shutdown_grace: 40s\n"), 0o600)
+	cfg, err := Load(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := cfg.HTTP
+	def := Default().HTTP.RateLimits
+	if h.RateLimits.Downloads.Rate != 0.5 || h.RateLimits.Downloads.Burst != def.Downloads.Burst || h.RateLimits.Pages != def.Pages {
+		t.Errorf("rate limits %+v", h.RateLimits)
+	}
+	if strings.Join(h.TrustedProxies, ",") != "10.0.0.0/8" || h.ShutdownGrace.String() != "40s" {
+		t.Errorf("proxies %v, grace %s", h.TrustedProxies, h.ShutdownGrace)
+	}
+	// The heavy-query cap follows the warehouse's connections.
+	if h.HeavyQueries.Max != 3 || h.HeavyQueries.Wait.String() != "2s" {
+		t.Errorf("embedded, pool 4: heavy queries %+v", h.HeavyQueries)
+	}
+	t.Setenv("OBSERVATORIO_CLICKHOUSE_ADDR", "ch:9000")
+	t.Setenv("OBSERVATORIO_TRUSTED_PROXIES", "192.0.2.1, 2001:db8::/32")
+	t.Setenv("OBSERVATORIO_SHUTDOWN_GRACE", "5s")
+	cfg, err = Load(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.HTTP.HeavyQueries.Max != 8 || strings.Join(cfg.HTTP.TrustedProxies, ",") != "192.0.2.1,2001:db8::/32" || cfg.HTTP.ShutdownGrace.String() != "5s" {
+		t.Errorf("server engine: %+v", cfg.HTTP)
+	}
+	os.Unsetenv("OBSERVATORIO_TRUSTED_PROXIES") // restored by t.Setenv's cleanup
+	os.Unsetenv("OBSERVATORIO_SHUTDOWN_GRACE")
+
+	for _, c := range []struct{ yaml, want string }{
+		{"http:\n  trusted_proxies: [\"proxy.local\"]\n", "proxy.local"},
+		{"http:\n  rate_limits:\n    pages: {rate: -1}\n", "http.rate_limits.pages.rate"},
+		{"http:\n  rate_limits:\n    data: {rate: 5, burst: 0}\n", "http.rate_limits.data.burst"},
+		{"http:\n  heavy_queries: {wait: -1s}\n", "http.heavy_queries.wait"},
+		{"http:\n  shutdown_grace: 0s\n", "http.shutdown_grace"},
+		{"http:\n  rate_limits:\n    paginas: {rate: 1}\n", "paginas"},
+	} {
+		os.WriteFile(f, []byte(c.yaml), 0o600)
+		if _, err := Load(f); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: error %v, want one naming %q", c.yaml, err, c.want)
+		}
+	}
+}
+
 func TestRetentionAndBackupSections(t *testing.T) {
 	dir := t.TempDir()
 	f := filepath.Join(dir, "o.yaml")

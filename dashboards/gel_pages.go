@@ -166,6 +166,9 @@ func (g *GELPages) html(t *template.Template, data any) *Response {
 }
 
 func (g *GELPages) fail(err error) *Response {
+	if r := busy(err); r != nil {
+		return r
+	}
 	slog.Error("gobierno en línea: error", "error", err)
 	r := &Response{Status: http.StatusInternalServerError, Header: http.Header{},
 		Body: NewBody("text/plain; charset=utf-8", []byte("Error interno. El equipo del observatorio fue notificado en el registro.\n"))}

@@ -199,8 +199,25 @@ func (s *Site) plain(status int, msg string) *Response {
 }
 
 func (s *Site) failure(err error) *Response {
+	if r := busy(err); r != nil {
+		return r
+	}
 	slog.Error("tableros: error", "error", err)
 	return s.plain(http.StatusInternalServerError, "Error interno. El equipo del observatorio fue notificado en el registro.")
+}
+
+// busy is the answer when the warehouse had no turn for a query of this
+// request (the server's cap on concurrent heavy queries): 503 with
+// Retry-After, not an internal error. Nil for any other error.
+func busy(err error) *Response {
+	be, ok := warehouse.AsBusy(err)
+	if !ok {
+		return nil
+	}
+	r := &Response{Status: http.StatusServiceUnavailable, Header: http.Header{}, Body: NewBody("text/plain; charset=utf-8", []byte(be.Error()+"\n"))}
+	r.Header.Set("Cache-Control", "no-store")
+	r.Header.Set("Retry-After", strconv.Itoa(be.Seconds()))
+	return r
 }
 
 // Write sends the response: conditional requests (If-None-Match) get 304,

@@ -11,9 +11,11 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/observatorio-civico/observatorio/ingest"
@@ -435,17 +437,18 @@ func (r *Runner) commit(ctx context.Context, rep *RunReport, marks map[string]wa
 	return r.logRun(ctx, rep)
 }
 
-// consolidate merges a table's parts so that each row key has one physical
-// copy. OPTIMIZE ... FINAL silently does nothing when the server cannot
-// assign the merge at that moment (a background merge holds the parts, as
-// seen on ClickHouse 18.16), so the result is checked and the merge retried
-// a few times. If copies remain, readers still see one through FINAL; the
+// consolidate makes each row key of a table have one physical copy. A run
+// that only brought new keys (a first load, a new period) leaves nothing to
+// merge, and rewriting the whole table with OPTIMIZE ... FINAL would cost
+// as much as the load itself and grow with the table; so the copies are
+// counted first, and the merge runs only when a row was loaded again.
+// OPTIMIZE ... FINAL silently does nothing when the server cannot assign
+// the merge at that moment (a background merge holds the parts, as seen on
+// ClickHouse 18.16), so the count is checked again and the merge retried a
+// few times. If copies remain, readers still see one through FINAL; the
 // run commits and says so in the log.
 func (r *Runner) consolidate(ctx context.Context, tbl string) error {
 	for attempt := 1; ; attempt++ {
-		if err := r.Eng.Exec(ctx, "OPTIMIZE TABLE "+tbl+" FINAL"); err != nil {
-			return fmt.Errorf("consolidando %s: %w", tbl, err)
-		}
 		res, err := r.Eng.Query(ctx, "SELECT (SELECT count() FROM "+tbl+") - (SELECT count() FROM "+tbl+" FINAL)")
 		if err != nil {
 			return fmt.Errorf("consolidando %s: %w", tbl, err)
@@ -454,14 +457,19 @@ func (r *Runner) consolidate(ctx context.Context, tbl string) error {
 		if extra == int64(0) || extra == uint64(0) {
 			return nil
 		}
-		if attempt == 5 {
+		if attempt == 6 {
 			r.log().Warn("quedan copias físicas sin consolidar (las consultas con FINAL ven una sola)", "tabla", tbl, "copias", extra)
 			return nil
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(time.Duration(attempt) * 200 * time.Millisecond):
+		if attempt > 1 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Duration(attempt-1) * 200 * time.Millisecond):
+			}
+		}
+		if err := r.Eng.Exec(ctx, "OPTIMIZE TABLE "+tbl+" FINAL"); err != nil {
+			return fmt.Errorf("consolidando %s: %w", tbl, err)
 		}
 	}
 }
@@ -494,90 +502,153 @@ func (r *Runner) loadSource(ctx context.Context, job *JobConfig, src *ingest.Sou
 	if batch <= 0 {
 		batch = 20000
 	}
-	// Decoding and transforming (this goroutine) overlap with the engine's
-	// insert of the previous batch (the loader goroutine): on two cores the
-	// pipeline runs at the pace of the slower half, not of their sum. At most
-	// two batches wait, so memory stays bounded whatever the file size.
+	// Three stages overlap: this goroutine decodes the source (one stream,
+	// in order); transform workers, one per core, turn records into rows
+	// (pseudonyms, the liquidation core's recomputation, the inputs JSON),
+	// which is independent per row; a collector gathers rows into batches
+	// and a loader inserts them. The channels between them hold a few
+	// batches at most, so memory stays bounded whatever the file size.
 	type load struct {
 		table string
 		cols  []string
 		rows  [][]any
 	}
+	type chunk struct {
+		recs []ingest.Record
+		rejs []ingest.Reject
+	}
+	type done struct {
+		rows, qrows [][]any
+		verified    map[string]int64
+	}
+	lctx, stop := context.WithCancel(ctx)
+	defer stop()
+	workers := runtime.GOMAXPROCS(0)
+	chunks := make(chan chunk, workers)
+	results := make(chan done, workers)
 	loads := make(chan load, 2)
 	loaded := make(chan error, 1)
-	lctx, stopLoader := context.WithCancel(ctx)
-	defer stopLoader()
 	go func() {
 		var err error
 		for l := range loads {
 			if err == nil {
 				if err = r.Eng.Insert(lctx, l.table, l.cols, l.rows); err != nil {
-					stopLoader()
+					stop()
 				}
 			}
 		}
 		loaded <- err
 	}()
-	var rows, qrows [][]any
-	var queued, queuedQ int64
-	send := func(l load) error {
-		select {
-		case loads <- l:
-			return nil
-		case <-lctx.Done():
-			return lctx.Err() // the loader failed (its error is reported) or the run ended
-		}
-	}
-	flush := func(force bool) error {
-		if len(rows) > 0 && (force || len(rows) >= batch) {
-			if err := send(load{table, cols, rows}); err != nil {
-				return err
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range chunks {
+				d := done{rows: make([][]any, 0, len(c.recs)), qrows: make([][]any, 0, len(c.rejs))}
+				for _, rec := range c.recs {
+					row := t.row(rec)
+					if src.Record == ingest.KindLiquidation {
+						if d.verified == nil {
+							d.verified = map[string]int64{}
+						}
+						d.verified[row[13].(string)]++
+					}
+					d.rows = append(d.rows, row)
+				}
+				for i := range c.rejs {
+					d.qrows = append(d.qrows, t.quarantine(job.Name, &c.rejs[i], personal))
+				}
+				select {
+				case results <- d:
+				case <-lctx.Done():
+				}
 			}
-			queued += int64(len(rows))
-			rows = make([][]any, 0, batch)
-		}
-		if len(qrows) > 0 && (force || len(qrows) >= batch) {
-			if err := send(load{"quarantine", QuarantineColumns, qrows}); err != nil {
-				return err
-			}
-			queuedQ += int64(len(qrows))
-			qrows = make([][]any, 0, 64)
-		}
-		return nil
+		}()
 	}
+	// The collector owns the batches and the counts of rows handed to the
+	// loader; they are read after it ends.
+	var queued, queuedQ, pending atomic.Int64 // pending: records still in the workers
 	verified := map[string]int64{}
-	err = st.Each(ctx, func(recs []ingest.Record, rejects []ingest.Reject) error {
-		for _, rec := range recs {
-			row := t.row(rec)
-			if src.Record == ingest.KindLiquidation {
-				verified[row[13].(string)]++
+	collected := make(chan error, 1)
+	go func() {
+		var rows, qrows [][]any
+		send := func(l load) error {
+			select {
+			case loads <- l:
+				return nil
+			case <-lctx.Done():
+				return lctx.Err() // the loader failed (its error is reported) or the run ended
 			}
-			rows = append(rows, row)
 		}
-		for i := range rejects {
-			qrows = append(qrows, t.quarantine(job.Name, &rejects[i], personal))
+		flush := func(force bool) error {
+			if len(rows) > 0 && (force || len(rows) >= batch) {
+				if err := send(load{table, cols, rows}); err != nil {
+					return err
+				}
+				queued.Add(int64(len(rows)))
+				rows = make([][]any, 0, batch)
+			}
+			if len(qrows) > 0 && (force || len(qrows) >= batch) {
+				if err := send(load{"quarantine", QuarantineColumns, qrows}); err != nil {
+					return err
+				}
+				queuedQ.Add(int64(len(qrows)))
+				qrows = make([][]any, 0, 64)
+			}
+			return nil
 		}
-		if err := flush(false); err != nil {
-			return err
+		var err error
+		for d := range results {
+			if err != nil {
+				continue // drain, so the workers end
+			}
+			rows = append(rows, d.rows...)
+			qrows = append(qrows, d.qrows...)
+			for k, v := range d.verified {
+				verified[k] += v
+			}
+			pending.Add(-int64(len(d.rows)))
+			if err = flush(false); err != nil {
+				stop()
+			}
+		}
+		if err == nil {
+			err = flush(true)
+		}
+		close(loads)
+		collected <- err
+	}()
+	err = st.Each(lctx, func(recs []ingest.Record, rejects []ingest.Reject) error {
+		pending.Add(int64(len(recs)))
+		select {
+		case chunks <- chunk{recs, rejects}:
+		case <-lctx.Done():
+			return lctx.Err()
 		}
 		if r.Progress != nil {
 			stats := st.Stats()
 			r.Progress(Progress{Job: job.Name, Source: src.Name, Read: stats.Read,
-				Loaded: queued + int64(len(rows)), Quarantined: queuedQ + int64(len(qrows)), Bytes: stats.Bytes})
+				Loaded: stats.Records - pending.Load(), Quarantined: stats.Rejects, Bytes: stats.Bytes})
 		}
 		return nil
 	})
-	if err == nil {
-		err = flush(true)
+	close(chunks)
+	wg.Wait()
+	close(results)
+	if cerr := <-collected; err == nil {
+		err = cerr
 	}
-	close(loads)
 	if lerr := <-loaded; lerr != nil {
 		err = lerr // the loader's error explains a cancelled send
+	}
+	if err == nil {
+		err = ctx.Err()
 	}
 	if err != nil {
 		return nil, nil, err
 	}
-	sr.Loaded, sr.Quarantined = queued, queuedQ
+	sr.Loaded, sr.Quarantined = queued.Load(), queuedQ.Load()
 	stats := st.Stats()
 	sr.Read, sr.Skipped = stats.Read, stats.Blank
 	sr.Rejects, sr.Warnings = stats.RejectsByCode, stats.WarningsByCode

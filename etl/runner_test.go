@@ -33,7 +33,9 @@ func writePredialFile(t *testing.T, path string, n int, wrong map[int]bool, bad 
 	var b strings.Builder
 	b.WriteString("\ufeffNo. Liquidación;Cédula/NIT;Nombre del contribuyente;Dirección;Vigencia;Fecha expedición;Avalúo catastral;Destino;Estrato;Impuesto;Total facturado\n")
 	for i := 0; i < n; i++ {
-		avaluo := decimal.NewFromInt(int64(40_000_000 + 1_000_000*i))
+		// Avalúos from 40 to 4,039 million pesos, as in a real city's roll
+		// (a linear ramp would pass 300,000 million pesos at 300k rows).
+		avaluo := decimal.NewFromInt(int64(40_000_000 + 1_000_000*(i%4000)))
 		estrato := 1 + i%4
 		rec := &ingest.Liquidation{LiquidationID: fmt.Sprintf("BGA-%05d", i), MunicipalityCode: "68001", Tax: "predial", TaxYear: 2025,
 			Avaluo: &avaluo, Destino: "habitacional", Estrato: &estrato, TotalAmount: decimal.Zero}

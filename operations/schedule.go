@@ -30,6 +30,11 @@ type Scheduler struct {
 	Log       *slog.Logger
 	// Now is the clock of the retention passes and the copies' names.
 	Now func() time.Time
+	// StopWait bounds how long stop waits for a task in progress (default
+	// 20 s); the tasks run on the context given to Start, so a cancelled
+	// context ends them sooner: a copy stops between chunks and removes
+	// its partial folder, a retention pass stops waiting for its mutation.
+	StopWait time.Duration
 
 	mu sync.Mutex
 }
@@ -65,10 +70,14 @@ func (s *Scheduler) Start(ctx context.Context) (stop func(), err error) {
 		s.log().Info("copias de seguridad programadas", "cron", s.Backup.Schedule, "carpeta", s.Backup.Dir, "conservar", s.Backup.Keep)
 	}
 	c.Start()
+	wait := s.StopWait
+	if wait <= 0 {
+		wait = 20 * time.Second
+	}
 	return func() {
 		select {
 		case <-c.Stop().Done():
-		case <-time.After(time.Minute):
+		case <-time.After(wait):
 			s.log().Warn("una tarea de mantenimiento no terminó al detener el programador")
 		}
 	}, nil

@@ -24,7 +24,7 @@ import (
 //	GET /graficos/{tablero}/{grafico}.csv   the data behind the chart
 //	GET /graficos/recaudo-mensual.json      the home chart's option
 func (s *Server) dashboardRoutes(r gin.IRouter) {
-	s.dash = dashboards.NewSite(s.eng, dashboards.SiteOptions{
+	s.dash = dashboards.NewSite(s.web, dashboards.SiteOptions{
 		Demo:           s.opts.Demo,
 		Engine:         engineLabel(s.eng),
 		K:              datasets.DefaultK,

@@ -78,7 +78,8 @@ func benchSetup(b *testing.B) (warehouse.Engine, *datasets.Dataset, *datasets.Re
 	if err != nil {
 		b.Skip("sin versión publicada: ejecute primero TestBenchSetup")
 	}
-	srv := httptest.NewServer(New(e, Options{}).Handler())
+	// Clients downloading in a loop from one address: not a rate-limit test.
+	srv := httptest.NewServer(New(e, Options{RateLimits: &RateLimits{}}).Handler())
 	b.Cleanup(srv.Close)
 	return e, d, rel, srv
 }
@@ -259,7 +260,7 @@ func BenchmarkExportServerEngine(b *testing.B) {
 		b.Fatal(err)
 	}
 	f, _ := rel.File(d.ID + ".csv")
-	hs := httptest.NewServer(New(e, Options{}).Handler())
+	hs := httptest.NewServer(New(e, Options{RateLimits: &RateLimits{}}).Handler())
 	defer hs.Close()
 	b.Run("motor-CSVWithNames", func(b *testing.B) {
 		b.ReportMetric(resetPeak(b), "MiB-base")

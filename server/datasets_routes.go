@@ -74,7 +74,7 @@ func (h *datasetHandlers) problem(c *gin.Context, err error) {
 
 func (h *datasetHandlers) list(c *gin.Context) {
 	var buf bytes.Buffer
-	if err := datasets.RenderList(c.Request.Context(), &buf, h.s.eng, h.stats, h.info(), c.Query("q"), c.Query("etiqueta")); err != nil {
+	if err := datasets.RenderList(c.Request.Context(), &buf, h.s.web, h.stats, h.info(), c.Query("q"), c.Query("etiqueta")); err != nil {
 		h.s.fail(c, err)
 		return
 	}
@@ -110,7 +110,7 @@ func (h *datasetHandlers) page(c *gin.Context, ds *datasets.Dataset) {
 	h.stats.Hit(ds.ID, false, now)
 	h.stats.MaybeFlush(h.s.eng, now)
 	var buf bytes.Buffer
-	if err := datasets.RenderDetail(c.Request.Context(), &buf, h.s.eng, h.stats, h.info(), ds, baseURL(c)); err != nil {
+	if err := datasets.RenderDetail(c.Request.Context(), &buf, h.s.web, h.stats, h.info(), ds, baseURL(c)); err != nil {
 		h.s.fail(c, err)
 		return
 	}
@@ -166,7 +166,7 @@ func (h *datasetHandlers) download(c *gin.Context, ds *datasets.Dataset, format 
 		c.Status(http.StatusOK)
 		return
 	}
-	if err := datasets.Export(ctx, h.s.eng, ds, rel, format, filters, w); err != nil {
+	if err := datasets.Export(ctx, h.s.web, ds, rel, format, filters, w); err != nil {
 		if !w.started {
 			h.problem(c, err)
 			return
@@ -191,13 +191,13 @@ func hashString(s string) uint32 {
 // release resolves ?version= (empty: the latest).
 func (h *datasetHandlers) release(c *gin.Context, ds *datasets.Dataset, v string) (*datasets.Release, error) {
 	if v == "" || v == "ultima" || v == "latest" {
-		return datasets.Latest(c.Request.Context(), h.s.eng, ds.ID)
+		return datasets.Latest(c.Request.Context(), h.s.web, ds.ID)
 	}
 	n, err := strconv.ParseUint(v, 10, 32)
 	if err != nil {
 		return nil, &datasets.ErrBadRequest{Msg: "La versión debe ser un número o «ultima»."}
 	}
-	return datasets.GetRelease(c.Request.Context(), h.s.eng, ds.ID, uint32(n))
+	return datasets.GetRelease(c.Request.Context(), h.s.web, ds.ID, uint32(n))
 }
 
 // serveFile serves a release file with http.ServeContent: Range and
@@ -207,7 +207,7 @@ func (h *datasetHandlers) release(c *gin.Context, ds *datasets.Dataset, v string
 func (h *datasetHandlers) serveFile(c *gin.Context, rel *datasets.Release, name string) {
 	ctx := c.Request.Context()
 	var content io.ReadSeeker
-	fh, f, err := datasets.CachedFile(ctx, h.s.eng, rel, name)
+	fh, f, err := datasets.CachedFile(ctx, h.s.web, rel, name)
 	if err != nil {
 		h.problem(c, err)
 		return
@@ -216,7 +216,7 @@ func (h *datasetHandlers) serveFile(c *gin.Context, rel *datasets.Release, name 
 		defer fh.Close()
 		content = fh
 	} else {
-		r, err := datasets.OpenFile(ctx, h.s.eng, rel, name)
+		r, err := datasets.OpenFile(ctx, h.s.web, rel, name)
 		if err != nil {
 			h.problem(c, err)
 			return
@@ -242,7 +242,7 @@ func (h *datasetHandlers) releaseFile(c *gin.Context) {
 	}
 	v := c.Param("version")
 	if v == "ultima" || v == "latest" {
-		rel, err := datasets.Latest(c.Request.Context(), h.s.eng, ds.ID)
+		rel, err := datasets.Latest(c.Request.Context(), h.s.web, ds.ID)
 		if err != nil {
 			h.problem(c, err)
 			return
@@ -276,7 +276,7 @@ func (h *datasetHandlers) dataPackage(c *gin.Context) {
 		c.String(http.StatusNotFound, "No existe ese conjunto de datos.\n")
 		return
 	}
-	rel, err := datasets.Latest(c.Request.Context(), h.s.eng, ds.ID)
+	rel, err := datasets.Latest(c.Request.Context(), h.s.web, ds.ID)
 	if err != nil {
 		h.problem(c, err)
 		return
@@ -294,7 +294,7 @@ func (h *datasetHandlers) releases(c *gin.Context) {
 		c.String(http.StatusNotFound, "No existe ese conjunto de datos.\n")
 		return
 	}
-	rels, err := datasets.Releases(c.Request.Context(), h.s.eng, ds.ID)
+	rels, err := datasets.Releases(c.Request.Context(), h.s.web, ds.ID)
 	if err != nil {
 		h.problem(c, err)
 		return
@@ -349,7 +349,7 @@ func (h *datasetHandlers) diff(c *gin.Context) {
 	name := fmt.Sprintf("%s-diferencias-%d-%d.csv", ds.ID, a.Number, b.Number)
 	w := &deferredHeaders{c: c, contentType: "text/csv; charset=utf-8", disposition: `attachment; filename="` + name + `"`}
 	c.Header("Cache-Control", "public, max-age=31536000, immutable")
-	if err := datasets.Diff(c.Request.Context(), h.s.eng, ds, a, b, excel, w); err != nil {
+	if err := datasets.Diff(c.Request.Context(), h.s.web, ds, a, b, excel, w); err != nil {
 		if !w.started {
 			h.problem(c, err)
 			return
@@ -395,7 +395,7 @@ func (h *datasetHandlers) apiPage(c *gin.Context) {
 		h.s.fail(c, err)
 		return
 	}
-	page, err := datasets.ReadPage(c.Request.Context(), h.s.eng, ds, rel, filters, after, 0, limit)
+	page, err := datasets.ReadPage(c.Request.Context(), h.s.web, ds, rel, filters, after, 0, limit)
 	if err != nil {
 		h.s.fail(c, err)
 		return
@@ -425,7 +425,7 @@ func (h *datasetHandlers) apiPage(c *gin.Context) {
 }
 
 func (h *datasetHandlers) dcat(c *gin.Context) {
-	latest, err := datasets.LatestAll(c.Request.Context(), h.s.eng)
+	latest, err := datasets.LatestAll(c.Request.Context(), h.s.web)
 	if err != nil {
 		h.s.fail(c, err)
 		return
@@ -461,7 +461,7 @@ func (h *datasetHandlers) ckan(c *gin.Context) {
 			fail(http.StatusNotFound, "Not Found Error", "No encontrado: "+c.Query("id"))
 			return
 		}
-		rel, err := datasets.Latest(ctx, h.s.eng, ds.ID)
+		rel, err := datasets.Latest(ctx, h.s.web, ds.ID)
 		if err != nil && !errors.Is(err, datasets.ErrNoRelease) {
 			h.s.fail(c, err)
 			return
@@ -491,7 +491,7 @@ func (h *datasetHandlers) ckan(c *gin.Context) {
 			fail(http.StatusConflict, "Validation Error", err.Error())
 			return
 		}
-		rel, err := datasets.Latest(ctx, h.s.eng, ds.ID)
+		rel, err := datasets.Latest(ctx, h.s.web, ds.ID)
 		if err != nil {
 			if errors.Is(err, datasets.ErrNoRelease) {
 				fail(http.StatusNotFound, "Not Found Error", err.Error())
@@ -500,14 +500,14 @@ func (h *datasetHandlers) ckan(c *gin.Context) {
 			h.s.fail(c, err)
 			return
 		}
-		total, err := datasets.Count(ctx, h.s.eng, ds, rel, filters)
+		total, err := datasets.Count(ctx, h.s.web, ds, rel, filters)
 		if err != nil {
 			h.s.fail(c, err)
 			return
 		}
 		records := json.RawMessage("[]")
 		if limit > 0 {
-			page, err := datasets.ReadPage(ctx, h.s.eng, ds, rel, filters, 0, offset, limit)
+			page, err := datasets.ReadPage(ctx, h.s.web, ds, rel, filters, 0, offset, limit)
 			if err != nil {
 				h.s.fail(c, err)
 				return

@@ -104,7 +104,9 @@ func TestDatasetsJourney(t *testing.T) {
 		if _, err := datasets.Publish(ctx, e, datasets.PublishOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		srv := httptest.NewServer(New(e, Options{Demo: true}).Handler())
+		// A journey of one client downloading everything: not what the
+		// rate limits are tested with (limits_test.go).
+		srv := httptest.NewServer(New(e, Options{Demo: true, RateLimits: &RateLimits{}}).Handler())
 		defer srv.Close()
 		c := &client{t: t, base: srv.URL, bodies: map[string][]byte{}}
 

@@ -18,7 +18,7 @@ import (
 //	GET /gobierno-en-linea/clasificacion                      ranking (?marco=&fase=&departamento=&fecha=)
 //	GET /gobierno-en-linea/marcos                             frameworks, phases, deadlines, legal references
 func (s *Server) gelRoutes(r gin.IRouter) {
-	g := dashboards.NewGELPages(s.eng, dashboards.GELOptions{Demo: s.opts.Demo, Engine: engineLabel(s.eng), Now: s.opts.Now})
+	g := dashboards.NewGELPages(s.web, dashboards.GELOptions{Demo: s.opts.Demo, Engine: engineLabel(s.eng), Now: s.opts.Now})
 	r.GET(dashboards.GELBase, func(c *gin.Context) {
 		g.Index(c.Request.Context(), c.Request.URL.RawQuery).Write(c.Writer, c.Request)
 	})

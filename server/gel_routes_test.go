@@ -37,7 +37,7 @@ func gelSite(t *testing.T, e warehouse.Engine) *httptest.Server {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
-	s := &Server{eng: e, opts: Options{Demo: true, Now: func() time.Time { return now }}}
+	s := &Server{eng: e, web: e, opts: Options{Demo: true, Now: func() time.Time { return now }}}
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.Use(securityHeaders())

@@ -6,7 +6,10 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
+	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -37,15 +40,56 @@ type Options struct {
 	AdminToken string
 	// Jobs runs ETL jobs for the admin API (nil: no ETL configured).
 	Jobs JobRunner
+	// TrustedProxies are the reverse proxies (IPs or CIDRs) whose
+	// X-Forwarded-For names the client, for the rate limits and the audit
+	// log; from any other peer the socket's address is the client.
+	TrustedProxies []string
+	// RateLimits are the per-client limits (nil: DefaultRateLimits();
+	// &RateLimits{} limits nothing).
+	RateLimits *RateLimits
+	// HeavyQueries caps the public requests' concurrent warehouse queries
+	// (nil: DefaultHeavyQueries(); Max ≤ 0: no cap).
+	HeavyQueries *HeavyQueries
+	// ShutdownGrace is how long requests in flight get to finish once
+	// the server is asked to stop (0: DefaultShutdownGrace).
+	ShutdownGrace time.Duration
 }
+
+// DefaultShutdownGrace lets requests in flight finish for 20 s after
+// SIGTERM. With the few seconds the process may then need to cut what is
+// left and stop the ETL, it exits within the 30 s that Kubernetes waits by
+// default before SIGKILL (docker-compose.yml sets the same). Downloads
+// longer than that are cut; release files resume with Range requests.
+const DefaultShutdownGrace = 20 * time.Second
+
+// Connection timeouts. There is no WriteTimeout (long downloads keep
+// streaming); instead every write must make progress within writeStall.
+const (
+	readHeaderTimeout = 10 * time.Second  // slow-loris: the headers must arrive in this time
+	readTimeout       = 30 * time.Second  // the whole request, body included
+	idleTimeout       = 120 * time.Second // keep-alive connections between requests
+	writeStall        = time.Minute       // each write of a response (progressWriter)
+	// closeDrain is how long, after the grace, the server waits for
+	// handlers whose connections it closed to return.
+	closeDrain = 2 * time.Second
+)
 
 // Server serves the observatory.
 type Server struct {
-	eng   warehouse.Engine
+	eng warehouse.Engine
+	// web is the warehouse as public requests see it: their queries take
+	// turns (gatedEngine). The admin API and the probes use eng.
+	web   warehouse.Engine
 	opts  Options
 	mux   *gin.Engine
 	dash  *dashboards.Site // set by dashboardRoutes
 	rules *liquidation.Rules
+
+	limits *limiter // nil: no rate limits
+	gate   *gate    // nil: no cap on heavy queries
+	active atomic.Int64
+	// Connection timeouts (tests shorten them).
+	readHeaderTimeout, readTimeout, idleTimeout, writeStall time.Duration
 }
 
 // New builds the server on an open, migrated warehouse.
@@ -54,11 +98,33 @@ func New(eng warehouse.Engine, opts Options) *Server {
 		opts.Now = time.Now
 	}
 	gin.SetMode(gin.ReleaseMode)
-	s := &Server{eng: eng, opts: opts, mux: gin.New(), rules: opts.Rules}
+	if opts.ShutdownGrace <= 0 {
+		opts.ShutdownGrace = DefaultShutdownGrace
+	}
+	s := &Server{eng: eng, web: gatedEngine{eng}, opts: opts, mux: gin.New(), rules: opts.Rules,
+		readHeaderTimeout: readHeaderTimeout, readTimeout: readTimeout, idleTimeout: idleTimeout, writeStall: writeStall}
 	if s.rules == nil {
 		s.rules = liquidation.MustEmbeddedRules()
 	}
-	s.mux.Use(gin.Recovery(), accessLog(), securityHeaders())
+	// gin trusts every peer's X-Forwarded-For unless told otherwise.
+	if err := s.mux.SetTrustedProxies(opts.TrustedProxies); err != nil {
+		slog.Error("proxies de confianza inválidos; no se confía en ninguno", "error", err)
+		s.mux.SetTrustedProxies(nil)
+	}
+	rl := DefaultRateLimits()
+	if opts.RateLimits != nil {
+		rl = *opts.RateLimits
+	}
+	if rl.Pages.Rate > 0 || rl.Data.Rate > 0 || rl.Downloads.Rate > 0 {
+		// Real time, not Options.Now: tests pin the business clock.
+		s.limits = newLimiter(rl, time.Now, opts.Metrics)
+	}
+	hq := DefaultHeavyQueries()
+	if opts.HeavyQueries != nil {
+		hq = *opts.HeavyQueries
+	}
+	s.gate = newGate(hq, opts.Metrics)
+	s.mux.Use(gin.Recovery(), accessLog(), securityHeaders(), s.limitRequests())
 	s.routes()
 	return s
 }
@@ -94,29 +160,72 @@ func (s *Server) routes() {
 	})
 }
 
-// ListenAndServe serves until ctx ends, then shuts down gracefully.
+// ListenAndServe serves on Options.Addr until ctx ends, then shuts down
+// gracefully (see Serve).
 func (s *Server) ListenAndServe(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.opts.Addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(ctx, ln)
+}
+
+// maxHeaderBytes bounds the request line and headers (Go answers 431
+// beyond it, plus 4 KiB of slack).
+const maxHeaderBytes = 64 << 10
+
+// Serve serves on ln until ctx ends. Then it stops accepting connections,
+// closes idle ones, and lets requests in flight (downloads) finish within
+// Options.ShutdownGrace; past it, it closes their connections and cancels
+// their contexts (so that their warehouse queries stop), waits a moment
+// for their handlers to return, and returns. It returns nil after a
+// shutdown, or the error that stopped serving.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	base, cancelBase := context.WithCancel(context.Background())
+	defer cancelBase()
 	srv := &http.Server{
-		Addr:              s.opts.Addr,
 		Handler:           s.mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		// No WriteTimeout: long downloads keep streaming.
+		ReadHeaderTimeout: s.readHeaderTimeout,
+		ReadTimeout:       s.readTimeout,
+		IdleTimeout:       s.idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		// No WriteTimeout: long downloads keep streaming (progressWriter
+		// cuts clients that stop reading).
+		BaseContext: func(net.Listener) context.Context { return base },
+		ConnState: func(c net.Conn, st http.ConnState) {
+			// A response's write deadline must not outlive it.
+			if st == http.StateIdle {
+				c.SetWriteDeadline(time.Time{})
+			}
+		},
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	slog.Info("observatorio en servicio", "direccion", s.opts.Addr, "motor", s.eng.Kind())
+	go func() { errc <- srv.Serve(ln) }()
+	slog.Info("observatorio en servicio", "direccion", ln.Addr().String(), "motor", s.eng.Kind())
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	grace := s.opts.ShutdownGrace
+	slog.Info("deteniendo el servidor: no se aceptan conexiones nuevas", "en_curso", s.active.Load(), "plazo", grace)
+	shutdown, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	err := srv.Shutdown(shutdown)
+	if err == nil || errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
 		return err
+	}
+	slog.Warn("plazo de apagado cumplido: se cierran las conexiones que seguían en curso", "en_curso", s.active.Load(), "plazo", grace)
+	srv.Close()
+	cancelBase()
+	for deadline := time.Now().Add(closeDrain); s.active.Load() > 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := s.active.Load(); n > 0 {
+		slog.Warn("solicitudes que no terminaron tras cerrar sus conexiones", "en_curso", n)
 	}
 	return nil
 }
@@ -151,6 +260,12 @@ func (d *deferredHeaders) Write(p []byte) (int, error) {
 }
 
 func (s *Server) fail(c *gin.Context, err error) {
+	if be, ok := warehouse.AsBusy(err); ok {
+		c.Header("Retry-After", strconv.Itoa(be.Seconds()))
+		c.Header("Cache-Control", "no-store")
+		c.String(http.StatusServiceUnavailable, be.Error()+"\n")
+		return
+	}
 	slog.Error("error al atender", "ruta", c.FullPath(), "error", err)
 	c.String(http.StatusInternalServerError, "Error interno. El equipo del observatorio fue notificado en el registro.\n")
 }
@@ -182,13 +297,6 @@ func securityHeaders() gin.HandlerFunc {
 		if c.Request.TLS != nil || c.GetHeader("X-Forwarded-Proto") == "https" {
 			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 		}
-		// No public route takes a body beyond a form; the admin API none.
-		if c.Request.Body != nil {
-			c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBodyBytes)
-		}
 		c.Next()
 	}
 }
-
-// maxBodyBytes bounds request bodies.
-const maxBodyBytes = 1 << 20

@@ -1,6 +1,7 @@
 package warehouse
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -82,6 +84,11 @@ type embedded struct {
 	slots chan struct{} // one token per connection that may still be opened
 	types typeCache
 	once  sync.Once
+	// spool holds the Native files of inserts in flight (see insertNative);
+	// what a crash leaves there is removed when the engine opens.
+	spool string
+	// spillSettings bound the memory of each statement (QueryMemoryMB).
+	spillSettings []string
 }
 
 func openEmbedded(ctx context.Context, cfg Config) (Engine, error) {
@@ -103,11 +110,30 @@ func openEmbedded(ctx context.Context, cfg Config) (Engine, error) {
 	if err := chdb.Load(lib); err != nil {
 		return nil, &ConfigError{err.Error() + "; " + LibraryHelp}
 	}
-	n := cfg.Embedded.Pool
-	if n <= 0 {
-		n = 4
+	n := cfg.Connections()
+	spool := filepath.Join(dir, "observatorio_spool")
+	os.RemoveAll(spool)
+	if err := os.MkdirAll(spool, 0o700); err != nil {
+		return nil, &ConfigError{fmt.Sprintf("no se pudo crear %s: %v", spool, err)}
 	}
+	mb := int64(cfg.Embedded.QueryMemoryMB)
+	if mb <= 0 {
+		mb = 128
+	}
+	limit := strconv.FormatInt(mb<<20, 10)
 	e := &embedded{
+		spillSettings: []string{
+			// Sorts and GROUP BYs past the limit continue on disk; joins
+			// switch from a hash table to a partial merge join.
+			"SET max_bytes_before_external_sort = " + limit,
+			"SET max_bytes_before_external_group_by = " + limit,
+			"SET join_algorithm = 'auto'",
+			"SET max_bytes_in_join = " + limit,
+			// Parquet exports buffer a row group in memory (512 MB by
+			// default).
+			"SET output_format_parquet_row_group_size_bytes = " + limit,
+		},
+		spool: spool,
 		db:    cfg.Database,
 		args:  []string{"--path=" + dir},
 		pool:  make(chan *chdb.Conn, n),
@@ -146,7 +172,7 @@ func (e *embedded) connect(first bool) (*chdb.Conn, error) {
 	// Decimals keep their scale in text output (0.00, not 0), as ClickHouse
 	// servers before 21.9 always write them, so that exports are the same
 	// bytes from both backends.
-	for _, s := range []string{"USE " + quoteIdent(e.db), "SET output_format_decimal_trailing_zeros = 1"} {
+	for _, s := range append([]string{"USE " + quoteIdent(e.db), "SET output_format_decimal_trailing_zeros = 1"}, e.spillSettings...) {
 		if _, _, err := c.Query(s, "TSV"); err != nil {
 			c.Close()
 			return nil, &ConfigError{fmt.Sprintf("no se pudo preparar la conexión (%s): %v", s, err)}
@@ -324,6 +350,13 @@ func (e *embedded) Insert(ctx context.Context, table string, columns []string, r
 	if err != nil {
 		return err
 	}
+	if err := e.insertNative(ctx, table, columns, types, rows); !errors.Is(err, errNotNative) {
+		return err
+	}
+	cts := make([]colType, len(types))
+	for j, t := range types {
+		cts[j] = parseColType(t)
+	}
 	head := insertHead(table, columns) + " FORMAT TabSeparated\n"
 	b := make([]byte, 0, len(head)+len(rows)*len(columns)*12)
 	b = append(b, head...)
@@ -335,7 +368,11 @@ func (e *embedded) Insert(ctx context.Context, table string, columns []string, r
 			if j > 0 {
 				b = append(b, '\t')
 			}
-			if b, err = appendTSV(b, v, types[j]); err != nil {
+			fv, err := cts[j].fit(v)
+			if err == nil {
+				b, err = appendTSV(b, fv, types[j])
+			}
+			if err != nil {
 				return fmt.Errorf("fila %d de %s, columna %s: %w", i+1, table, columns[j], err)
 			}
 		}
@@ -348,6 +385,49 @@ func (e *embedded) Insert(ctx context.Context, table string, columns []string, r
 	defer e.release(c)
 	_, _, err = c.Query(string(b), "TSV")
 	return e.wrap(head, err)
+}
+
+// insertNative writes rows to a Native file in the spool and has the engine
+// read it with file(): the fast path for every table whose column types the
+// encoder knows (errNotNative otherwise, and the caller sends text).
+func (e *embedded) insertNative(ctx context.Context, table string, columns, types []string, rows [][]any) error {
+	cols, err := nativeTypes(types)
+	if err != nil {
+		return err
+	}
+	for i, row := range rows {
+		if len(row) != len(columns) {
+			return fmt.Errorf("fila %d de %s: %d valores para %d columnas", i+1, table, len(row), len(columns))
+		}
+	}
+	f, err := os.CreateTemp(e.spool, table+"-*.native")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	w := bufio.NewWriterSize(f, 1<<20)
+	if err := writeNativeBlock(w, columns, cols, rows); err != nil {
+		f.Close()
+		return fmt.Errorf("%s: %w", table, err)
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	q, err := Bind(insertHead(table, columns)+" SELECT * FROM file({spool_file:String}, 'Native')", P("spool_file", f.Name()))
+	if err != nil {
+		return err
+	}
+	c, err := e.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer e.release(c)
+	_, _, err = c.Query(q, "TSV")
+	return e.wrap(insertHead(table, columns), err)
 }
 
 // Close closes the idle pooled connections. It is called at shutdown, after

@@ -109,6 +109,27 @@ type Config struct {
 	Cluster string `yaml:"cluster"`
 }
 
+// Default pool sizes.
+const (
+	defaultEmbeddedPool = 4
+	defaultServerConns  = 16
+)
+
+// Connections is how many statements the engine runs at once at most: the
+// embedded pool, or the server's max_open_conns (defaults applied).
+func (c Config) Connections() int {
+	if len(c.Server.Addrs) > 0 {
+		if c.Server.MaxOpenConns > 0 {
+			return c.Server.MaxOpenConns
+		}
+		return defaultServerConns
+	}
+	if c.Embedded.Pool > 0 {
+		return c.Embedded.Pool
+	}
+	return defaultEmbeddedPool
+}
+
 // EmbeddedConfig configures chDB.
 type EmbeddedConfig struct {
 	// Path is the data directory; tables persist there across restarts.
@@ -117,6 +138,13 @@ type EmbeddedConfig struct {
 	Library string `yaml:"library"`
 	// Pool is the number of connections (each runs one statement at a time).
 	Pool int `yaml:"pool"`
+	// QueryMemoryMB is how much memory one statement's sort, aggregation
+	// or join may hold before the engine continues it on disk, and the
+	// size of a Parquet row group (default 128). The engine runs inside
+	// the observatory's process, so without it a release of a
+	// 10-million-row dataset sorts in RAM and the process grows with the
+	// data; a ClickHouse server sets the same limits in its own users.xml.
+	QueryMemoryMB int `yaml:"query_memory_mb"`
 }
 
 // ServerConfig configures a ClickHouse server or cluster.

@@ -39,7 +39,7 @@ func openServer(ctx context.Context, cfg Config) (Engine, error) {
 		sc.DialTimeout = 5 * time.Second
 	}
 	if sc.MaxOpenConns == 0 {
-		sc.MaxOpenConns = 16
+		sc.MaxOpenConns = defaultServerConns
 	}
 	if sc.User == "" {
 		sc.User = "default"
@@ -337,13 +337,17 @@ func (s *server) Insert(ctx context.Context, table string, columns []string, row
 		return s.wrap(head, err)
 	}
 	defer batch.Abort()
+	cts := make([]colType, len(types))
+	for j, t := range types {
+		cts[j] = parseColType(t)
+	}
 	vals := make([]any, len(columns))
 	for i, row := range rows {
 		if len(row) != len(columns) {
 			return fmt.Errorf("fila %d de %s: %d valores para %d columnas", i+1, table, len(row), len(columns))
 		}
 		for j, v := range row {
-			nv, err := nativeValue(v, types[j])
+			nv, err := driverValue(&cts[j], v)
 			if err != nil {
 				return fmt.Errorf("fila %d de %s, columna %s: %w", i+1, table, columns[j], err)
 			}
@@ -364,14 +368,14 @@ func (s *server) Insert(ctx context.Context, table string, columns []string, row
 	return s.wrap(head, batch.Send())
 }
 
-// nativeValue converts v to the exact Go type clickhouse-go appends to a
-// column of type typ.
-func nativeValue(v any, typ string) (any, error) {
-	cv, err := coerce(v, typ)
+// driverValue checks v against the column (colType.fit) and converts it to
+// the exact Go type clickhouse-go appends to a column of that type.
+func driverValue(c *colType, v any) (any, error) {
+	cv, err := c.fit(v)
 	if err != nil || cv == nil {
 		return cv, err
 	}
-	t, _ := baseType(typ)
+	t := c.base
 	switch t {
 	case "UInt8":
 		return uint8(cv.(uint64)), nil

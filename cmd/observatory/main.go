@@ -194,11 +194,14 @@ func serve(ctx context.Context, args []string) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	var jobs server.JobRunner
+	var svc *etlService
+	grace := cfg.HTTP.ShutdownGrace
 	if len(cfg.ETL.Jobs) > 0 {
 		r, err := newRunner(cfg, eng, reg)
 		if err != nil {
 			return err
 		}
+		svc = newETLService(r)
 		// Jobs that never committed run now: in demo mode before serving,
 		// so the first page already shows the data; otherwise alongside.
 		pending, err := r.Pending(ctx)
@@ -206,33 +209,50 @@ func serve(ctx context.Context, args []string) error {
 			return err
 		}
 		if len(pending) > 0 {
-			catchUp := func() {
-				slog.Info("cargando trabajos que nunca se han ejecutado", "trabajos", len(pending))
-				r.RunJobs(ctx, pending, nil)
-			}
+			done := svc.catchUp(pending)
 			if cfg.Demo {
-				catchUp()
-			} else {
-				go catchUp()
+				select {
+				case <-done:
+				case <-ctx.Done():
+					svc.shutdown(grace)
+					return nil
+				}
 			}
 		}
-		jobs = r
-		stopSchedule, err := r.Schedule(ctx)
-		if err != nil {
+		if err := svc.schedule(); err != nil {
+			svc.shutdown(0)
 			return err
 		}
-		defer stopSchedule()
+		jobs = svc
 	}
 	// Backups and the retention policy on their schedules (backup.schedule,
 	// retention.schedule).
-	maint := &operations.Scheduler{Eng: eng, Cluster: cfg.Warehouse.Cluster, Backup: cfg.Backup, Retention: cfg.Retention, Metrics: operations.NewMetrics(reg)}
+	maint := &operations.Scheduler{Eng: eng, Cluster: cfg.Warehouse.Cluster, Backup: cfg.Backup, Retention: cfg.Retention,
+		Metrics: operations.NewMetrics(reg), StopWait: grace}
 	stopMaint, err := maint.Start(ctx)
 	if err != nil {
 		return err
 	}
 	defer stopMaint()
-	return server.New(eng, server.Options{Addr: cfg.HTTP.Addr, Demo: cfg.Demo, Metrics: reg, EmbedFrameAncestors: cfg.HTTP.EmbedFrameAncestors,
-		AdminToken: cfg.HTTP.AdminToken, Jobs: jobs}).ListenAndServe(ctx)
+	srv := server.New(eng, server.Options{Addr: cfg.HTTP.Addr, Demo: cfg.Demo, Metrics: reg, EmbedFrameAncestors: cfg.HTTP.EmbedFrameAncestors,
+		AdminToken: cfg.HTTP.AdminToken, Jobs: jobs, TrustedProxies: cfg.HTTP.TrustedProxies, RateLimits: &cfg.HTTP.RateLimits,
+		HeavyQueries: &cfg.HTTP.HeavyQueries, ShutdownGrace: grace})
+	if svc == nil {
+		return srv.ListenAndServe(ctx)
+	}
+	// On SIGTERM the ETL and the HTTP server stop together, within the
+	// same grace; the warehouse is closed (deferred) after both.
+	stopping, stop := context.WithCancel(ctx)
+	defer stop()
+	etlStopped := make(chan struct{})
+	context.AfterFunc(stopping, func() {
+		svc.shutdown(grace)
+		close(etlStopped)
+	})
+	err = srv.ListenAndServe(ctx)
+	stop()
+	<-etlStopped
+	return err
 }
 
 func loadDemoIfEmpty(ctx context.Context, eng warehouse.Engine, o demo.Options) error {

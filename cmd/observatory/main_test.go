@@ -275,6 +275,7 @@ func TestComposeFile(t *testing.T) {
 			Volumes     []string          `yaml:"volumes"`
 			Healthcheck map[string]any    `yaml:"healthcheck"`
 			Command     []string          `yaml:"command"`
+			StopGrace   string            `yaml:"stop_grace_period"`
 		} `yaml:"services"`
 	}
 	if err := yaml.Unmarshal(b, &compose); err != nil {
@@ -289,6 +290,11 @@ func TestComposeFile(t *testing.T) {
 	}
 	if obs.Build == nil {
 		t.Error("observatory is not built from the Dockerfile")
+	}
+	// Docker must wait for the shutdown grace and the ETL's cancellation
+	// before it kills the process.
+	if d, err := time.ParseDuration(obs.StopGrace); err != nil || d < config.Default().HTTP.ShutdownGrace+abandonBound {
+		t.Errorf("stop_grace_period %q is shorter than http.shutdown_grace + %s", obs.StopGrace, abandonBound)
 	}
 	known := map[string]bool{"OBSERVATORIO_PSEUDONYM_KEY": true}
 	for _, e := range config.Env {

@@ -1,0 +1,181 @@
+package warehouse
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// colType is a column type parsed once per insert, and the one place where
+// a Go value is checked against it before either backend writes it: a
+// number that does not fit, a decimal with more digits than the column, a
+// date out of range are errors naming the value, never a silent wrap (the
+// server's driver would write uint16(65536) as 0) or truncation (it would
+// write 99.999 into Decimal(18, 2) as 99.99). Decimals are rounded to the
+// column's scale half away from zero, as Bind rounds parameters.
+type colType struct {
+	decl     string // as the table declares it
+	base     string // without Nullable and LowCardinality
+	nullable bool
+	kind     colKind
+	bits     int // integers: width
+	prec     int // decimals
+	scale    int
+}
+
+type colKind int
+
+const (
+	kindOther colKind = iota // sent as its canonical Go value, unchecked
+	kindString
+	kindUInt
+	kindInt
+	kindFloat
+	kindDate
+	kindDateTime
+	kindDecimal
+)
+
+func parseColType(typ string) colType {
+	base, nullable := baseType(typ)
+	c := colType{decl: typ, base: base, nullable: nullable}
+	switch {
+	case base == "String":
+		c.kind = kindString
+	case base == "UInt8" || base == "UInt16" || base == "UInt32" || base == "UInt64":
+		c.kind = kindUInt
+		c.bits, _ = strconv.Atoi(base[len("UInt"):])
+	case base == "Int8" || base == "Int16" || base == "Int32" || base == "Int64":
+		c.kind = kindInt
+		c.bits, _ = strconv.Atoi(base[len("Int"):])
+	case base == "Float64" || base == "Float32":
+		c.kind = kindFloat
+	case base == "Date":
+		c.kind = kindDate
+	case base == "DateTime":
+		c.kind = kindDateTime
+	case strings.HasPrefix(base, "Decimal("):
+		if p, s, ok := decimalParams(base); ok && p <= 38 {
+			c.kind, c.prec, c.scale = kindDecimal, p, s
+		}
+	}
+	return c
+}
+
+// maxDate and maxDateTime are the last values Date (UInt16 days) and
+// DateTime (UInt32 seconds) hold.
+var (
+	maxDate     = time.Date(2149, 6, 6, 0, 0, 0, 0, time.UTC)
+	maxDateTime = time.Unix(math.MaxUint32, 0).UTC()
+)
+
+// fit converts v to the column's canonical Go value (see types.go) and
+// checks that it fits. A nil v is nil for a nullable column, else an error.
+func (c *colType) fit(v any) (any, error) {
+	if v == nil {
+		if c.nullable {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("valor nulo en columna %s no anulable", c.decl)
+	}
+	// The common cases without the generic conversion.
+	switch x := v.(type) {
+	case string:
+		if c.kind == kindString {
+			return x, nil
+		}
+	case decimal.Decimal:
+		if c.kind == kindDecimal {
+			return c.fitDecimal(x)
+		}
+	case time.Time:
+		if c.kind == kindDate || c.kind == kindDateTime {
+			return c.fitTime(x.UTC())
+		}
+	}
+	return c.fitSlow(v)
+}
+
+// fitSlow is fit through the generic conversion.
+func (c *colType) fitSlow(v any) (any, error) {
+	cv, err := coerce(v, c.decl)
+	if err != nil || cv == nil {
+		return cv, err
+	}
+	switch c.kind {
+	case kindUInt:
+		if u := cv.(uint64); c.bits < 64 && u>>c.bits != 0 {
+			return nil, fmt.Errorf("%d no cabe en %s", u, c.base)
+		}
+	case kindInt:
+		if i := cv.(int64); c.bits < 64 && (i < -1<<(c.bits-1) || i >= 1<<(c.bits-1)) {
+			return nil, fmt.Errorf("%d no cabe en %s", i, c.base)
+		}
+	case kindDecimal:
+		return c.fitDecimal(cv.(decimal.Decimal))
+	case kindDate, kindDateTime:
+		return c.fitTime(cv.(time.Time))
+	}
+	return cv, nil
+}
+
+func (c *colType) fitDecimal(d decimal.Decimal) (any, error) {
+	d, err := c.roundDecimal(d)
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// roundDecimal rounds d to the column's scale and checks its digits.
+func (c *colType) roundDecimal(d decimal.Decimal) (decimal.Decimal, error) {
+	if int(d.Exponent()) < -c.scale {
+		d = d.Round(int32(c.scale))
+	}
+	// Integer digits: the coefficient's digits plus the exponent's zeros,
+	// less the fraction digits.
+	if d.Sign() != 0 && int(d.NumDigits())+int(d.Exponent()) > c.prec-c.scale {
+		return d, fmt.Errorf("%s tiene más dígitos enteros de los que admite %s", d.String(), c.base)
+	}
+	return d, nil
+}
+
+func (c *colType) fitTime(t time.Time) (any, error) {
+	if err := c.checkTime(t); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// checkTime checks that t (UTC) fits a Date or DateTime column.
+func (c *colType) checkTime(t time.Time) error {
+	if c.kind == kindDate {
+		y, m, d := t.Date()
+		day := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+		if day.Before(time.Unix(0, 0)) || day.After(maxDate) {
+			return fmt.Errorf("fecha %s fuera del rango de Date (1970-01-01 a 2149-06-06)", t.Format("2006-01-02"))
+		}
+		return nil
+	}
+	if t.Unix() < 0 || t.After(maxDateTime) {
+		return fmt.Errorf("instante %s fuera del rango de DateTime", t.Format(time.RFC3339))
+	}
+	return nil
+}
+
+// decimalParams reads P and S from "Decimal(P, S)".
+func decimalParams(t string) (p, s int, ok bool) {
+	inner := strings.TrimSuffix(strings.TrimPrefix(t, "Decimal("), ")")
+	ps := strings.Split(inner, ",")
+	if len(ps) != 2 {
+		return 0, 0, false
+	}
+	var err1, err2 error
+	p, err1 = strconv.Atoi(strings.TrimSpace(ps[0]))
+	s, err2 = strconv.Atoi(strings.TrimSpace(ps[1]))
+	return p, s, err1 == nil && err2 == nil && p > 0 && s >= 0 && s <= p
+}
