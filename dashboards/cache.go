@@ -9,6 +9,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/observatorio-civico/observatorio/stale"
+	"github.com/observatorio-civico/observatorio/warehouse"
 )
 
 // epoch is bumped by Invalidate; every Cache compares it on each lookup, so
@@ -27,22 +30,43 @@ func Invalidate() { epoch.Add(1) }
 
 // Cache keeps computed values (query results, chart options, pages) until
 // the data changes. Concurrent misses on one key run the computation once.
+//
+// It also keeps the last good value of every key across invalidations
+// (package stale): when a computation fails because the warehouse does not
+// answer, that value is returned instead, and the caller learns through
+// its context (trackStale) that what it got is stale and of when. Each
+// value carries the time its data were read from the warehouse; a value
+// built from stale parts is never kept as fresh.
 type Cache struct {
 	mu      sync.Mutex
 	epoch   uint64 // global epoch the entries belong to
 	gen     uint64 // local generation, bumped by Invalidate
-	entries map[string]any
+	entries map[string]entry
 	order   []string // insertion order, for eviction
 	max     int
 	calls   map[string]*call
+	// confirmed is when the current generation's data were last
+	// confirmed current (Confirm): nothing committed since.
+	confirmed time.Time
+	last      *stale.Store
+	// down reports whether the warehouse is known not to answer: a miss
+	// with a last good value then does not even try (see SetDown).
+	down func() bool
 
-	hits, misses atomic.Uint64
+	hits, misses, stales atomic.Uint64
+}
+
+type entry struct {
+	val any
+	at  time.Time
 }
 
 type call struct {
-	done chan struct{}
-	val  any
-	err  error
+	done  chan struct{}
+	val   any
+	err   error
+	at    time.Time
+	stale bool
 }
 
 // NewCache makes a cache holding at most max entries (the oldest go first).
@@ -50,10 +74,18 @@ func NewCache(max int) *Cache {
 	if max <= 0 {
 		max = 4096
 	}
-	return &Cache{entries: map[string]any{}, calls: map[string]*call{}, max: max, epoch: epoch.Load()}
+	return &Cache{entries: map[string]entry{}, calls: map[string]*call{}, max: max, epoch: epoch.Load(), last: stale.NewStore(max)}
 }
 
-// Invalidate empties this cache.
+// SetDown tells the cache how to know that the warehouse does not answer.
+func (c *Cache) SetDown(down func() bool) {
+	c.mu.Lock()
+	c.down = down
+	c.mu.Unlock()
+}
+
+// Invalidate empties this cache (the last good values stay, for when the
+// warehouse does not answer).
 func (c *Cache) Invalidate() {
 	c.mu.Lock()
 	c.resetLocked()
@@ -62,13 +94,27 @@ func (c *Cache) Invalidate() {
 
 func (c *Cache) resetLocked() {
 	c.gen++
-	c.entries = map[string]any{}
+	c.entries = map[string]entry{}
 	c.order = nil
 	c.calls = map[string]*call{}
+	c.confirmed = time.Time{}
+}
+
+// Confirm records that the data behind the current entries were still
+// current at t (nothing was committed since they were read).
+func (c *Cache) Confirm(t time.Time) {
+	c.mu.Lock()
+	if t.After(c.confirmed) {
+		c.confirmed = t
+	}
+	c.mu.Unlock()
 }
 
 // Stats returns the number of hits and misses since the cache was made.
 func (c *Cache) Stats() (hits, misses uint64) { return c.hits.Load(), c.misses.Load() }
+
+// Stale is the number of stale values returned for want of the warehouse.
+func (c *Cache) Stale() uint64 { return c.stales.Load() }
 
 // Len is the number of entries held.
 func (c *Cache) Len() int {
@@ -79,26 +125,46 @@ func (c *Cache) Len() int {
 
 // Get returns the value for key, computing it with build on a miss. A value
 // computed while the cache was invalidated is returned to its callers but
-// not kept. Errors are not cached.
+// not kept. Errors are not cached; when an error says that the warehouse is
+// unavailable and key has a last good value, that value is returned
+// instead, and noted as stale in ctx's tracker.
 func (c *Cache) Get(ctx context.Context, key string, build func(ctx context.Context) (any, error)) (any, error) {
 	c.mu.Lock()
 	if e := epoch.Load(); e != c.epoch {
 		c.epoch = e
 		c.resetLocked()
 	}
-	if v, ok := c.entries[key]; ok {
+	if e, ok := c.entries[key]; ok {
+		at := e.at
+		if c.confirmed.After(at) {
+			at = c.confirmed
+		}
 		c.mu.Unlock()
 		c.hits.Add(1)
-		return v, nil
+		noteStale(ctx, at, false)
+		return e.val, nil
 	}
 	c.misses.Add(1)
 	if cl, ok := c.calls[key]; ok {
 		c.mu.Unlock()
 		select {
 		case <-cl.done:
+			if cl.err == nil {
+				noteStale(ctx, cl.at, cl.stale)
+			}
 			return cl.val, cl.err
 		case <-ctx.Done():
 			return nil, ctx.Err()
+		}
+	}
+	// While the warehouse is known to be down, a key with a last good
+	// value gets it at once: no computation that can only fail.
+	if c.down != nil && c.down() {
+		if it, ok := c.last.Get(key); ok {
+			c.mu.Unlock()
+			c.stales.Add(1)
+			noteStale(ctx, it.At, true)
+			return it.Val, nil
 		}
 	}
 	cl := &call{done: make(chan struct{})}
@@ -109,29 +175,100 @@ func (c *Cache) Get(ctx context.Context, key string, build func(ctx context.Cont
 	// The computation outlives a client that goes away: others may be
 	// waiting for it, and its result is worth keeping.
 	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	bctx, tr := trackStale(bctx)
 	cl.val, cl.err = build(bctx)
 	cancel()
+	cl.at, cl.stale = tr.result()
+	if cl.err != nil && warehouse.Unavailable(cl.err) {
+		if it, ok := c.last.Get(key); ok {
+			stale.LogFallback(key, cl.err)
+			cl.val, cl.err, cl.at, cl.stale = it.Val, nil, it.At, true
+			c.stales.Add(1)
+		}
+	}
 
 	c.mu.Lock()
 	if c.calls[key] == cl {
 		delete(c.calls, key)
 	}
-	if cl.err == nil && gen == c.gen && epoch.Load() == c.epoch {
-		if _, ok := c.entries[key]; !ok {
-			if len(c.order) >= c.max {
-				evict := c.order[:len(c.order)/4+1]
-				for _, k := range evict {
-					delete(c.entries, k)
-				}
-				c.order = append([]string(nil), c.order[len(evict):]...)
-			}
-			c.order = append(c.order, key)
+	switch {
+	case cl.err != nil:
+	case cl.stale:
+		// Built from stale parts (or stale itself): never a fresh entry,
+		// but the best there is while the warehouse is away.
+		if _, ok := c.last.Get(key); !ok {
+			c.last.Put(key, cl.val, cl.at)
 		}
-		c.entries[key] = cl.val
+	default:
+		c.last.Put(key, cl.val, cl.at)
+		if gen == c.gen && epoch.Load() == c.epoch {
+			if _, ok := c.entries[key]; !ok {
+				if len(c.order) >= c.max {
+					evict := c.order[:len(c.order)/4+1]
+					for _, k := range evict {
+						delete(c.entries, k)
+					}
+					c.order = append([]string(nil), c.order[len(evict):]...)
+				}
+				c.order = append(c.order, key)
+			}
+			c.entries[key] = entry{val: cl.val, at: cl.at}
+		}
 	}
 	c.mu.Unlock()
 	close(cl.done)
+	if cl.err == nil {
+		noteStale(ctx, cl.at, cl.stale)
+	}
 	return cl.val, cl.err
+}
+
+// staleTracker collects, for one computation, the time of the oldest data
+// it used and whether any of it was stale.
+type staleTracker struct {
+	mu     sync.Mutex
+	oldest time.Time
+	stale  bool
+}
+
+type trackerKey struct{}
+
+// trackStale returns a context whose cache lookups report to a new tracker.
+func trackStale(ctx context.Context) (context.Context, *staleTracker) {
+	t := &staleTracker{}
+	return context.WithValue(ctx, trackerKey{}, t), t
+}
+
+// noteStale tells ctx's tracker (if any) that a value read at at was used.
+func noteStale(ctx context.Context, at time.Time, isStale bool) {
+	t, _ := ctx.Value(trackerKey{}).(*staleTracker)
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	if t.oldest.IsZero() || at.Before(t.oldest) {
+		t.oldest = at
+	}
+	t.stale = t.stale || isStale
+	t.mu.Unlock()
+}
+
+// used reports whether the computation used any cached value.
+func (t *staleTracker) used() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return !t.oldest.IsZero()
+}
+
+// result is the time of the data the computation used (now when it used
+// no cached value: it read the warehouse itself) and whether any was stale.
+func (t *staleTracker) result() (time.Time, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.oldest.IsZero() {
+		return time.Now(), t.stale
+	}
+	return t.oldest, t.stale
 }
 
 // Body is an HTTP response body ready to send: its bytes, a gzip copy when

@@ -73,7 +73,7 @@ const maxFeedEntries = 100
 // ("https://observatorio.example"), for the feed's links.
 func (g *GELPages) Feed(ctx context.Context, code, base string) *Response {
 	base = strings.TrimSuffix(base, "/")
-	return g.cached("feed|"+code+"|"+base+"|"+g.today().Format("2006-01-02"), func() *Response {
+	return g.cached("feed|"+code+"|"+base+"|"+g.today().Format("2006-01-02"), true, func() *Response {
 		ent, events, err := gel.Events(ctx, g.eng, code, g.today())
 		if errors.Is(err, gel.ErrUnknownEntity) {
 			r := &Response{Status: http.StatusNotFound, Header: http.Header{},

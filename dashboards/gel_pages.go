@@ -16,6 +16,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/observatorio-civico/observatorio/analytics/gel"
+	"github.com/observatorio-civico/observatorio/stale"
 	"github.com/observatorio-civico/observatorio/warehouse"
 )
 
@@ -97,17 +98,32 @@ func (g *GELPages) today() time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 }
 
-// cached reuses a response built for key less than TTL ago.
-func (g *GELPages) cached(key string, build func() *Response) *Response {
+// cached reuses a response built for key less than TTL ago. A response
+// built from the warehouse (reads) is also its last good copy: while the
+// warehouse does not answer, it is served (marked stale) whatever its age,
+// and a copy younger than TTL is marked stale too, since nobody can say
+// it is still current.
+func (g *GELPages) cached(key string, reads bool, build func() *Response) *Response {
 	now := time.Now()
 	ep := epoch.Load()
+	_, down := warehouse.Down(g.eng)
+	down = down && reads
 	g.mu.Lock()
-	if c, ok := g.cache[key]; ok && now.Sub(c.at) < g.o.TTL && c.epoch == ep {
-		g.mu.Unlock()
-		return c.resp
-	}
+	c, ok := g.cache[key]
 	g.mu.Unlock()
+	switch {
+	case ok && now.Sub(c.at) < g.o.TTL && c.epoch == ep:
+		if down {
+			return markStale(c.resp, c.at)
+		}
+		return c.resp
+	case ok && down:
+		return markStale(c.resp, c.at) // nothing to try while it is down
+	}
 	r := build()
+	if ok && reads && r.Status >= 500 && warehouse.Unavailable(r.err) {
+		return markStale(c.resp, c.at)
+	}
 	if r.Status == http.StatusOK {
 		g.mu.Lock()
 		if len(g.cache) > 2000 {
@@ -169,9 +185,16 @@ func (g *GELPages) fail(err error) *Response {
 	if r := busy(err); r != nil {
 		return r
 	}
+	if warehouse.Unavailable(err) {
+		slog.Debug("gobierno en línea: sin almacén y sin copia en caché", "error", err)
+		r := g.problem(http.StatusServiceUnavailable, "Almacén de datos no disponible", stale.UnavailableMessage)
+		stale.UnavailableHeaders(r.Header)
+		r.err = err
+		return r
+	}
 	slog.Error("gobierno en línea: error", "error", err)
 	r := &Response{Status: http.StatusInternalServerError, Header: http.Header{},
-		Body: NewBody("text/plain; charset=utf-8", []byte("Error interno. El equipo del observatorio fue notificado en el registro.\n"))}
+		Body: NewBody("text/plain; charset=utf-8", []byte("Error interno. El equipo del observatorio fue notificado en el registro.\n")), err: err}
 	r.Header.Set("Cache-Control", "no-store")
 	return r
 }
@@ -294,7 +317,7 @@ func (g *GELPages) Index(ctx context.Context, rawQuery string) *Response {
 	if m := strings.TrimSpace(q.Get("municipio")); m != "" {
 		return g.find(ctx, m)
 	}
-	return g.cached("inicio", func() *Response {
+	return g.cached("inicio", true, func() *Response {
 		sums, err := gel.Entities(ctx, g.eng)
 		if err != nil {
 			return g.fail(err)
@@ -408,7 +431,7 @@ func gelRedirect(to string) *Response {
 // Frameworks is the page of the frameworks: phases, deadlines, criteria
 // and their legal references.
 func (g *GELPages) Frameworks(ctx context.Context) *Response {
-	return g.cached("marcos", func() *Response {
+	return g.cached("marcos", false, func() *Response {
 		type crit struct{ Name, Group string }
 		type phase struct {
 			ID, Name, Summary, Kind, Deadline, Target string
@@ -485,7 +508,7 @@ func (g *GELPages) Entity(ctx context.Context, code, rawQuery string) *Response 
 		return g.problem(http.StatusNotFound, "Marco desconocido", "El marco «"+fwID+"» no existe. Los marcos son: gel2008, gd2018 e igd.",
 			Link{Text: "Ver los marcos", URL: GELBase + "/marcos"})
 	}
-	return g.cached("entidad|"+code+"|"+fwID+"|"+at.Format("2006-01-02"), func() *Response {
+	return g.cached("entidad|"+code+"|"+fwID+"|"+at.Format("2006-01-02"), true, func() *Response {
 		if fwID == "" {
 			fwID = "gel2008"
 			if sums, err := gel.Entities(ctx, g.eng); err == nil {
@@ -782,7 +805,7 @@ func (g *GELPages) Ranking(ctx context.Context, rawQuery string) *Response {
 		return g.problem(http.StatusBadRequest, "Departamento no válido", "El departamento se indica con su código DIVIPOLA de 2 dígitos, por ejemplo 25 para Cundinamarca.")
 	}
 	key := "clasificacion|" + f.ID + "|" + phase + "|" + dept + "|" + at.Format("2006-01-02")
-	return g.cached(key, func() *Response {
+	return g.cached(key, true, func() *Response {
 		all, err := g.allPhases(ctx, f.ID, at)
 		if err != nil {
 			return g.fail(err)

@@ -15,10 +15,14 @@ import (
 // rules", the headline counts, the list of dashboards and the monthly
 // collections chart.
 func (s *Site) Home(ctx context.Context, rawQuery string) *Response {
+	return s.answer(ctx, func(ctx context.Context) *Response { return s.home(ctx, rawQuery) })
+}
+
+func (s *Site) home(ctx context.Context, rawQuery string) *Response {
 	s.checkStamp(ctx)
 	dir, err := s.directory(ctx)
 	if err != nil {
-		return s.failure(err)
+		return s.pageFailure(err, false)
 	}
 	q, err := url.ParseQuery(rawQuery)
 	if err != nil {
@@ -40,7 +44,7 @@ func (s *Site) Home(ctx context.Context, rawQuery string) *Response {
 		return s.renderHome(ctx, f, dir)
 	})
 	if err != nil {
-		return s.failure(err)
+		return s.pageFailure(err, false)
 	}
 	r := s.respond(http.StatusOK, v.(*Body))
 	r.Header.Set("Content-Security-Policy", s.CSP(false))
@@ -131,6 +135,10 @@ func (s *Site) summary(ctx context.Context, dir *Directory) (*Summary, error) {
 
 // HomeChartJSON serves the home chart's option (/graficos/recaudo-mensual.json).
 func (s *Site) HomeChartJSON(ctx context.Context) *Response {
+	return s.answer(ctx, s.homeChartJSON)
+}
+
+func (s *Site) homeChartJSON(ctx context.Context) *Response {
 	s.checkStamp(ctx)
 	c, err := s.homeChart(ctx)
 	if err != nil {

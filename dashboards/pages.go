@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/observatorio-civico/observatorio/stale"
 )
 
 //go:embed templates/*.html
@@ -31,6 +33,8 @@ func Assets() fs.FS {
 
 var funcs = template.FuncMap{
 	"asset": assetURL,
+	// avisoDatos is where a stale copy of the page says so (package stale).
+	"avisoDatos": func() template.HTML { return stale.Slot },
 }
 
 // Each page is the layout plus its own "content".
@@ -202,6 +206,10 @@ func containsInt(xs []int, x int) bool {
 
 // Dashboard serves a dashboard's page.
 func (s *Site) Dashboard(ctx context.Context, id, rawQuery string) *Response {
+	return s.answer(ctx, func(ctx context.Context) *Response { return s.dashboard(ctx, id, rawQuery) })
+}
+
+func (s *Site) dashboard(ctx context.Context, id, rawQuery string) *Response {
 	s.checkStamp(ctx)
 	def := dashboardByID(id)
 	if def == nil {
@@ -210,7 +218,7 @@ func (s *Site) Dashboard(ctx context.Context, id, rawQuery string) *Response {
 	path := "/tableros/" + def.ID
 	dir, err := s.directory(ctx)
 	if err != nil {
-		return s.failure(err)
+		return s.pageFailure(err, false)
 	}
 	q, err := url.ParseQuery(rawQuery)
 	if err != nil {
@@ -234,7 +242,7 @@ func (s *Site) Dashboard(ctx context.Context, id, rawQuery string) *Response {
 		return s.renderDashboard(ctx, def, f, dir)
 	})
 	if err != nil {
-		return s.failure(err)
+		return s.pageFailure(err, f.Embed)
 	}
 	r := s.respond(http.StatusOK, v.(*Body))
 	r.Header.Set("Content-Security-Policy", s.CSP(f.Embed))
@@ -290,7 +298,12 @@ func (s *Site) renderDashboard(ctx context.Context, def *dashDef, f Filters, dir
 // problemPage explains a selection that cannot be shown, with the
 // candidates when a name matched several municipalities.
 func (s *Site) problemPage(status int, msg string, cands []*Entity, f Filters, path ...string) *Response {
-	p := &DashboardPage{Page: Page{Title: "Selección", Demo: s.o.Demo, Engine: s.o.Engine, Nav: nav("", Filters{}), Embed: f.Embed}, Heading: "Revise la selección", Lead: msg}
+	return s.noticePage(status, "Selección", "Revise la selección", msg, cands, f, path...)
+}
+
+// noticePage is a page that says one thing under a heading.
+func (s *Site) noticePage(status int, title, heading, msg string, cands []*Entity, f Filters, path ...string) *Response {
+	p := &DashboardPage{Page: Page{Title: title, Demo: s.o.Demo, Engine: s.o.Engine, Nav: nav("", Filters{}), Embed: f.Embed}, Heading: heading, Lead: msg}
 	target := "/"
 	if len(path) > 0 {
 		target = path[0]
@@ -361,6 +374,10 @@ func fileName(base string, f Filters) string {
 // ChartFile serves a chart's option (name.json) or the data behind it
 // (name.csv) for the selection in the query.
 func (s *Site) ChartFile(ctx context.Context, dashboard, file, rawQuery string) *Response {
+	return s.answer(ctx, func(ctx context.Context) *Response { return s.chartFile(ctx, dashboard, file, rawQuery) })
+}
+
+func (s *Site) chartFile(ctx context.Context, dashboard, file, rawQuery string) *Response {
 	s.checkStamp(ctx)
 	def := dashboardByID(dashboard)
 	name, ext, ok := strings.Cut(file, ".")

@@ -224,6 +224,10 @@ func plural(n int, one, many string) string {
 
 // Search answers the municipality search box: up to 15 suggestions.
 func (s *Site) Search(ctx context.Context, q string) *Response {
+	return s.answer(ctx, func(ctx context.Context) *Response { return s.search(ctx, q) })
+}
+
+func (s *Site) search(ctx context.Context, q string) *Response {
 	s.checkStamp(ctx)
 	dir, err := s.searchDirectory(ctx)
 	if err != nil {

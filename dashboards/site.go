@@ -2,6 +2,7 @@ package dashboards
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/observatorio-civico/observatorio/stale"
 	"github.com/observatorio-civico/observatorio/warehouse"
 )
 
@@ -93,6 +95,7 @@ func NewSite(eng warehouse.Engine, o SiteOptions) *Site {
 		o.Engine = eng.Kind()
 	}
 	s := &Site{eng: eng, o: o, cache: NewCache(o.CacheEntries), bogota: bogota}
+	s.cache.SetDown(func() bool { _, down := warehouse.Down(eng); return down })
 	s.stats.pending = map[statKey]*statCount{}
 	return s
 }
@@ -140,7 +143,11 @@ func (s *Site) checkStamp(ctx context.Context) {
 		s.stampBusy = false
 		s.stampChecked = time.Now()
 		if err != nil {
-			slog.Warn("tableros: no se pudo leer el sello de cargas", "error", err)
+			lvl := slog.LevelWarn
+			if warehouse.Unavailable(err) {
+				lvl = slog.LevelDebug // the watched engine said so once
+			}
+			slog.Log(ctx, lvl, "tableros: no se pudo leer el sello de cargas", "error", err)
 			return
 		}
 		if stamp != s.stamp {
@@ -150,6 +157,9 @@ func (s *Site) checkStamp(ctx context.Context) {
 			s.stamp = stamp
 			s.cache.Invalidate()
 		}
+		// Nothing was committed since the cached values were read: they
+		// are current as of now (what a stale notice will say).
+		s.cache.Confirm(s.stampChecked)
 		// What was just read is the aggregates' state for this generation
 		// of the cache: no second query for it.
 		s.cache.Get(ctx, "d:agregados", func(context.Context) (any, error) { return agg, nil })
@@ -168,8 +178,8 @@ func (s *Site) checkStamp(ctx context.Context) {
 
 func (s *Site) observeQuery(name string, d time.Duration, err error) {
 	lvl := slog.LevelDebug
-	if err != nil || d > 2*time.Second {
-		lvl = slog.LevelWarn
+	if (err != nil && !errors.Is(err, warehouse.ErrUnavailable)) || d > 2*time.Second {
+		lvl = slog.LevelWarn // (a refusal while the warehouse is down was logged once)
 	}
 	slog.Log(context.Background(), lvl, "tableros: consulta", "consulta", name, "ms", d.Milliseconds(), "error", err)
 }
@@ -179,6 +189,52 @@ type Response struct {
 	Status int
 	Body   *Body
 	Header http.Header
+	// staleAt, when set, marks a response whose data could not be checked
+	// against the warehouse: the figures as read at that time.
+	staleAt time.Time
+	// err is the error behind a failure response.
+	err error
+}
+
+// Stale reports whether the response serves data the warehouse could not
+// confirm, and as of when.
+func (r *Response) Stale() (time.Time, bool) { return r.staleAt, !r.staleAt.IsZero() }
+
+// answer runs a handler's work with a staleness tracker and marks its
+// response when what it shows did not come fresh from the warehouse: some
+// value was stale, or the warehouse is known to be down (the cached values
+// are the latest known, but nobody can say they are still current).
+func (s *Site) answer(ctx context.Context, fn func(ctx context.Context) *Response) *Response {
+	ctx, tr := trackStale(ctx)
+	r := fn(ctx)
+	if r.Body == nil || r.Status >= 300 || !tr.used() {
+		return r
+	}
+	at, isStale := tr.result()
+	if _, down := warehouse.Down(s.eng); !isStale && !down {
+		return r
+	}
+	return markStale(r, at)
+}
+
+// markedPages are the stale copies of pages (the notice inserted), by the
+// fresh page's ETag and the time in the notice: under load, one copy each.
+var markedPages = stale.NewStore(256)
+
+// markStale returns r marked as stale as of at: headers, and the notice on
+// HTML pages.
+func markStale(r *Response, at time.Time) *Response {
+	out := &Response{Status: r.Status, Body: r.Body, Header: r.Header.Clone(), staleAt: at}
+	if strings.HasPrefix(r.Body.Type, "text/html") {
+		key := r.Body.ETag + "@" + at.UTC().Format(time.RFC3339Nano)
+		if it, ok := markedPages.Get(key); ok {
+			out.Body = it.Val.(*Body)
+		} else {
+			out.Body = NewBody(r.Body.Type, stale.MarkPage(r.Body.Data, at))
+			markedPages.Put(key, out.Body, at)
+		}
+	}
+	return out
 }
 
 func (s *Site) respond(status int, b *Body) *Response {
@@ -198,12 +254,36 @@ func (s *Site) plain(status int, msg string) *Response {
 	return r
 }
 
+// failure answers an error: 503 with Retry-After when the public share of
+// the warehouse is busy, or when the warehouse is
+// unavailable (and nothing was cached), 500 otherwise.
 func (s *Site) failure(err error) *Response {
 	if r := busy(err); r != nil {
 		return r
 	}
+	if warehouse.Unavailable(err) {
+		slog.Debug("tableros: sin almacén y sin copia en caché", "error", err)
+		r := s.plain(http.StatusServiceUnavailable, stale.UnavailableMessage)
+		stale.UnavailableHeaders(r.Header)
+		r.err = err
+		return r
+	}
 	slog.Error("tableros: error", "error", err)
-	return s.plain(http.StatusInternalServerError, "Error interno. El equipo del observatorio fue notificado en el registro.")
+	r := s.plain(http.StatusInternalServerError, "Error interno. El equipo del observatorio fue notificado en el registro.")
+	r.err = err
+	return r
+}
+
+// pageFailure is failure as an HTML page for the pages' routes.
+func (s *Site) pageFailure(err error, embed bool) *Response {
+	if !warehouse.Unavailable(err) {
+		return s.failure(err)
+	}
+	slog.Debug("tableros: sin almacén y sin copia en caché", "error", err)
+	r := s.noticePage(http.StatusServiceUnavailable, "Almacén de datos no disponible", "Almacén de datos no disponible", stale.UnavailableMessage, nil, Filters{Embed: embed})
+	stale.UnavailableHeaders(r.Header)
+	r.err = err
+	return r
 }
 
 // busy is the answer when the warehouse had no turn for a query of this
@@ -236,7 +316,11 @@ func (r *Response) Write(w http.ResponseWriter, req *http.Request) {
 		h.Set("Cache-Control", "no-cache") // revalidate: cheap with the ETag
 	}
 	h.Set("Vary", "Accept-Encoding")
-	if r.Status == http.StatusOK && r.Body.ETag != "" {
+	if !r.staleAt.IsZero() {
+		// No validator: a client's fresh copy must not be confirmed, nor
+		// this one kept.
+		stale.MarkHeaders(h, r.staleAt)
+	} else if r.Status == http.StatusOK && r.Body.ETag != "" {
 		h.Set("ETag", r.Body.ETag)
 		if etagMatch(req.Header.Get("If-None-Match"), r.Body.ETag) {
 			w.WriteHeader(http.StatusNotModified)

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/observatorio-civico/observatorio/formato"
+	"github.com/observatorio-civico/observatorio/stale"
 	"github.com/observatorio-civico/observatorio/warehouse"
 )
 
@@ -26,6 +27,8 @@ var templateFiles embed.FS
 var pageTemplates = template.Must(template.New("").Funcs(template.FuncMap{
 	"typeName": typeName,
 	"roleName": roleName,
+	// avisoDatos is where a stale copy of the page says so (package stale).
+	"avisoDatos": func() template.HTML { return stale.Slot },
 }).ParseFS(templateFiles, "templates/base.html"))
 
 // PageInfo is what every page of this area receives from the server.
@@ -263,6 +266,19 @@ func RenderDetail(ctx context.Context, w io.Writer, eng warehouse.Engine, stats 
 		p.Citation = fmt.Sprintf("%s. %s [conjunto de datos]. %s/datos/%s. Licencia %s.", Publisher, d.Title, base, d.ID, d.License)
 	}
 	return render(w, "detalle.html", p)
+}
+
+// noticePage is a page of this area that says one thing.
+type noticePage struct {
+	PageInfo
+	Title, Description string
+	InCatalog          bool
+}
+
+// RenderNotice writes a page of the open-data area that says one thing
+// under a title (a 503 when the warehouse does not answer, for instance).
+func RenderNotice(w io.Writer, info PageInfo, title, msg string) error {
+	return render(w, "aviso.html", &noticePage{PageInfo: info, Title: title, Description: msg, InCatalog: true})
 }
 
 // exampleValue is a value of col present in the release, for the filter

@@ -254,13 +254,8 @@ func Transient(err error) bool {
 		return false
 	case errors.As(err, &qe):
 		// Syntax and schema errors repeat; memory, timeouts and too many
-		// parts pass.
-		for _, code := range []string{"Code: 241.", "Code: 159.", "Code: 252.", "Code: 202.", "Code: 209.", "Code: 210."} {
-			if strings.Contains(qe.Message, code) {
-				return true
-			}
-		}
-		return false
+		// parts pass (the warehouse's own list).
+		return warehouse.Unavailable(err)
 	}
 	return true
 }

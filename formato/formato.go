@@ -18,6 +18,32 @@ func Date(t time.Time) string {
 	return strconv.Itoa(t.Day()) + " de " + Months[t.Month()-1] + " de " + strconv.Itoa(t.Year())
 }
 
+// Colombia is the country's time: UTC-5 all year (no daylight saving).
+var Colombia = time.FixedZone("COT", -5*3600)
+
+// DateTime is the moment t in Colombia, on the 12-hour clock Colombians
+// read: "21 de noviembre de 2026, 3:04 p. m."; noon is "12:00 m.".
+func DateTime(t time.Time) string {
+	t = t.In(Colombia)
+	h, m := t.Hour(), t.Minute()
+	suffix := "a. m."
+	switch {
+	case h == 12 && m == 0:
+		suffix = "m."
+	case h >= 12:
+		suffix = "p. m."
+	}
+	h12 := h % 12
+	if h12 == 0 {
+		h12 = 12
+	}
+	mm := strconv.Itoa(m)
+	if m < 10 {
+		mm = "0" + mm
+	}
+	return Date(t) + ", " + strconv.Itoa(h12) + ":" + mm + " " + suffix
+}
+
 // Month is "noviembre de 2026".
 func Month(t time.Time) string {
 	return Months[t.Month()-1] + " de " + strconv.Itoa(t.Year())

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -12,10 +13,13 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/observatorio-civico/observatorio/datasets"
+	"github.com/observatorio-civico/observatorio/stale"
+	"github.com/observatorio-civico/observatorio/warehouse"
 )
 
 // datasetHandlers serve the open-data area: the catalog pages, downloads of
@@ -25,10 +29,15 @@ import (
 type datasetHandlers struct {
 	s     *Server
 	stats *datasets.Stats
+	// last keeps the last good answer of each page and release lookup:
+	// served, marked stale, while the warehouse does not answer. Release
+	// files come from the node's local copies, so whole downloads of the
+	// latest releases keep working too.
+	last *stale.Store
 }
 
 func (s *Server) datasetRoutes(r gin.IRouter) {
-	h := &datasetHandlers{s: s, stats: &datasets.Stats{}}
+	h := &datasetHandlers{s: s, stats: &datasets.Stats{}, last: stale.NewStore(2048)}
 	r.GET("/datos", h.list)
 	r.GET("/datos/:id", h.datasetOrFile)
 	r.GET("/datos/:id/datapackage.json", h.dataPackage)
@@ -72,13 +81,42 @@ func (h *datasetHandlers) problem(c *gin.Context, err error) {
 	}
 }
 
-func (h *datasetHandlers) list(c *gin.Context) {
-	var buf bytes.Buffer
-	if err := datasets.RenderList(c.Request.Context(), &buf, h.s.web, h.stats, h.info(), c.Query("q"), c.Query("etiqueta")); err != nil {
+// servePage renders a page of the area, or, when the warehouse does not
+// answer, its last good copy with the stale notice; without one, a 503
+// page.
+func (h *datasetHandlers) servePage(c *gin.Context, key string, render func(ctx context.Context, w io.Writer) error) {
+	v, at, isStale, err := h.last.Fetch(c.Request.Context(), key, func(ctx context.Context) (any, error) {
+		var buf bytes.Buffer
+		if err := render(ctx, &buf); err != nil {
+			return nil, err
+		}
+		return buf.Bytes(), nil
+	})
+	if err != nil {
+		if warehouse.Unavailable(err) {
+			var buf bytes.Buffer
+			if rerr := datasets.RenderNotice(&buf, h.info(), "Almacén de datos no disponible", stale.UnavailableMessage); rerr == nil {
+				stale.UnavailableHeaders(c.Writer.Header())
+				c.Data(http.StatusServiceUnavailable, "text/html; charset=utf-8", buf.Bytes())
+				return
+			}
+		}
 		h.s.fail(c, err)
 		return
 	}
-	c.Data(http.StatusOK, "text/html; charset=utf-8", buf.Bytes())
+	page := v.([]byte)
+	if isStale {
+		page = stale.MarkPage(page, at)
+		stale.MarkHeaders(c.Writer.Header(), at)
+	}
+	c.Data(http.StatusOK, "text/html; charset=utf-8", page)
+}
+
+func (h *datasetHandlers) list(c *gin.Context) {
+	q, tag := c.Query("q"), c.Query("etiqueta")
+	h.servePage(c, "lista|"+q+"|"+tag, func(ctx context.Context, w io.Writer) error {
+		return datasets.RenderList(ctx, w, h.s.web, h.stats, h.info(), q, tag)
+	})
 }
 
 // splitFile parses "liquidaciones.excel.csv" into the dataset and format.
@@ -109,12 +147,10 @@ func (h *datasetHandlers) page(c *gin.Context, ds *datasets.Dataset) {
 	now := h.s.opts.Now()
 	h.stats.Hit(ds.ID, false, now)
 	h.stats.MaybeFlush(h.s.eng, now)
-	var buf bytes.Buffer
-	if err := datasets.RenderDetail(c.Request.Context(), &buf, h.s.web, h.stats, h.info(), ds, baseURL(c)); err != nil {
-		h.s.fail(c, err)
-		return
-	}
-	c.Data(http.StatusOK, "text/html; charset=utf-8", buf.Bytes())
+	base := baseURL(c)
+	h.servePage(c, "detalle|"+ds.ID+"|"+base, func(ctx context.Context, w io.Writer) error {
+		return datasets.RenderDetail(ctx, w, h.s.web, h.stats, h.info(), ds, base)
+	})
 }
 
 // download serves the latest release in a format: the release's own file
@@ -131,7 +167,7 @@ func (h *datasetHandlers) download(c *gin.Context, ds *datasets.Dataset, format 
 		h.problem(c, err)
 		return
 	}
-	rel, err := h.release(c, ds, q.Get("version"))
+	rel, staleAt, err := h.release(c, ds, q.Get("version"))
 	if err != nil {
 		h.problem(c, err)
 		return
@@ -148,7 +184,7 @@ func (h *datasetHandlers) download(c *gin.Context, ds *datasets.Dataset, format 
 	name := datasets.FileName(ds.ID, format)
 	if len(filters) == 0 && format != datasets.FormatJSON {
 		c.Header("Cache-Control", "public, max-age=60")
-		h.serveFile(c, rel, name)
+		h.serveFile(c, rel, name, staleAt)
 		return
 	}
 	// A filtered (or JSON) export: generated from the release's rows.
@@ -188,23 +224,44 @@ func hashString(s string) uint32 {
 	return h
 }
 
-// release resolves ?version= (empty: the latest).
-func (h *datasetHandlers) release(c *gin.Context, ds *datasets.Dataset, v string) (*datasets.Release, error) {
+// release resolves ?version= (empty: the latest). When the warehouse does
+// not answer, the latest release last seen is returned with the time it
+// was seen (staleAt; zero when fresh): a newer one may exist. A release by
+// number never changes, so its last good copy is never stale.
+func (h *datasetHandlers) release(c *gin.Context, ds *datasets.Dataset, v string) (rel *datasets.Release, staleAt time.Time, err error) {
+	ctx := c.Request.Context()
 	if v == "" || v == "ultima" || v == "latest" {
-		return datasets.Latest(c.Request.Context(), h.s.web, ds.ID)
+		val, at, isStale, err := h.last.Fetch(ctx, "ultima|"+ds.ID, func(ctx context.Context) (any, error) {
+			return datasets.Latest(ctx, h.s.web, ds.ID)
+		})
+		if err != nil {
+			return nil, time.Time{}, err
+		}
+		if isStale {
+			staleAt = at
+		}
+		return val.(*datasets.Release), staleAt, nil
 	}
 	n, err := strconv.ParseUint(v, 10, 32)
 	if err != nil {
-		return nil, &datasets.ErrBadRequest{Msg: "La versión debe ser un número o «ultima»."}
+		return nil, time.Time{}, &datasets.ErrBadRequest{Msg: "La versión debe ser un número o «ultima»."}
 	}
-	return datasets.GetRelease(c.Request.Context(), h.s.web, ds.ID, uint32(n))
+	val, _, _, err := h.last.Fetch(ctx, fmt.Sprintf("version|%s|%d", ds.ID, n), func(ctx context.Context) (any, error) {
+		return datasets.GetRelease(ctx, h.s.web, ds.ID, uint32(n))
+	})
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	return val.(*datasets.Release), time.Time{}, nil
 }
 
 // serveFile serves a release file with http.ServeContent: Range and
 // If-Range (resume), ETag (its SHA-256) and If-None-Match,
 // Last-Modified, Content-Length. The bytes come from the node's local copy
-// (sendfile) when it has or can make one, else from the warehouse.
-func (h *datasetHandlers) serveFile(c *gin.Context, rel *datasets.Release, name string) {
+// (sendfile) when it has or can make one, else from the warehouse. A
+// release that may no longer be the latest (staleAt set: the warehouse did
+// not answer) goes out marked stale, without validators.
+func (h *datasetHandlers) serveFile(c *gin.Context, rel *datasets.Release, name string, staleAt time.Time) {
 	ctx := c.Request.Context()
 	var content io.ReadSeeker
 	fh, f, err := datasets.CachedFile(ctx, h.s.web, rel, name)
@@ -224,13 +281,18 @@ func (h *datasetHandlers) serveFile(c *gin.Context, rel *datasets.Release, name 
 		defer r.Close()
 		content = r
 	}
-	c.Header("ETag", `"`+f.SHA256+`"`)
 	c.Header("Content-Type", f.MediaType)
 	c.Header("X-Version-Conjunto", strconv.FormatUint(uint64(rel.Number), 10))
 	c.Header("Repr-Digest", reprDigest(f.SHA256))
 	if f.Format != "datapackage" {
 		c.Header("Content-Disposition", `attachment; filename="`+name+`"`)
 	}
+	if !staleAt.IsZero() {
+		stale.MarkHeaders(c.Writer.Header(), staleAt)
+		http.ServeContent(c.Writer, c.Request, name, time.Time{}, content)
+		return
+	}
+	c.Header("ETag", `"`+f.SHA256+`"`)
 	http.ServeContent(c.Writer, c.Request, name, rel.Created, content)
 }
 
@@ -242,16 +304,19 @@ func (h *datasetHandlers) releaseFile(c *gin.Context) {
 	}
 	v := c.Param("version")
 	if v == "ultima" || v == "latest" {
-		rel, err := datasets.Latest(c.Request.Context(), h.s.web, ds.ID)
+		rel, staleAt, err := h.release(c, ds, v)
 		if err != nil {
 			h.problem(c, err)
 			return
 		}
 		c.Header("Cache-Control", "no-cache")
+		if !staleAt.IsZero() {
+			stale.MarkHeaders(c.Writer.Header(), staleAt)
+		}
 		c.Redirect(http.StatusFound, fmt.Sprintf("/datos/%s/versiones/%d/%s", ds.ID, rel.Number, c.Param("file")))
 		return
 	}
-	rel, err := h.release(c, ds, v)
+	rel, _, err := h.release(c, ds, v)
 	if err != nil {
 		h.problem(c, err)
 		return
@@ -267,7 +332,7 @@ func (h *datasetHandlers) releaseFile(c *gin.Context) {
 		h.stats.MaybeFlush(h.s.eng, now)
 	}
 	c.Header("Cache-Control", "public, max-age=31536000, immutable")
-	h.serveFile(c, rel, name)
+	h.serveFile(c, rel, name, time.Time{})
 }
 
 func (h *datasetHandlers) dataPackage(c *gin.Context) {
@@ -276,7 +341,7 @@ func (h *datasetHandlers) dataPackage(c *gin.Context) {
 		c.String(http.StatusNotFound, "No existe ese conjunto de datos.\n")
 		return
 	}
-	rel, err := datasets.Latest(c.Request.Context(), h.s.web, ds.ID)
+	rel, staleAt, err := h.release(c, ds, "")
 	if err != nil {
 		h.problem(c, err)
 		return
@@ -284,6 +349,9 @@ func (h *datasetHandlers) dataPackage(c *gin.Context) {
 	// The package refers to its files by relative path: redirect to the
 	// release's folder, where they are.
 	c.Header("Cache-Control", "no-cache")
+	if !staleAt.IsZero() {
+		stale.MarkHeaders(c.Writer.Header(), staleAt)
+	}
 	c.Redirect(http.StatusFound, fmt.Sprintf("/datos/%s/versiones/%d/datapackage.json", ds.ID, rel.Number))
 }
 
@@ -294,10 +362,16 @@ func (h *datasetHandlers) releases(c *gin.Context) {
 		c.String(http.StatusNotFound, "No existe ese conjunto de datos.\n")
 		return
 	}
-	rels, err := datasets.Releases(c.Request.Context(), h.s.web, ds.ID)
+	v, at, isStale, err := h.last.Fetch(c.Request.Context(), "versiones|"+ds.ID, func(ctx context.Context) (any, error) {
+		return datasets.Releases(ctx, h.s.web, ds.ID)
+	})
 	if err != nil {
 		h.problem(c, err)
 		return
+	}
+	rels := v.([]datasets.Release)
+	if isStale {
+		stale.MarkHeaders(c.Writer.Header(), at)
 	}
 	type item struct {
 		Version    uint32              `json:"version"`
@@ -335,12 +409,12 @@ func (h *datasetHandlers) diff(c *gin.Context) {
 		h.problem(c, &datasets.ErrBadRequest{Msg: "Indique las dos versiones: ?desde=N&hasta=M."})
 		return
 	}
-	a, err := h.release(c, ds, c.Query("desde"))
+	a, _, err := h.release(c, ds, c.Query("desde"))
 	if err != nil {
 		h.problem(c, err)
 		return
 	}
-	b, err := h.release(c, ds, c.Query("hasta"))
+	b, _, err := h.release(c, ds, c.Query("hasta"))
 	if err != nil {
 		h.problem(c, err)
 		return
@@ -386,18 +460,19 @@ func (h *datasetHandlers) apiPage(c *gin.Context) {
 			return
 		}
 	}
-	rel, err := h.release(c, ds, q.Get("version"))
+	rel, _, err := h.release(c, ds, q.Get("version"))
 	if err != nil {
 		if errors.Is(err, datasets.ErrNoRelease) || errors.Is(err, datasets.ErrNoSuchRelease) || datasets.IsBadRequest(err) {
 			c.JSON(http.StatusNotFound, gin.H{"error": err.Error()})
 			return
 		}
-		h.s.fail(c, err)
+		h.failJSON(c, err, func(msg string) any { return gin.H{"error": msg} })
 		return
 	}
+	// The rows themselves are read from the warehouse: no stale copy.
 	page, err := datasets.ReadPage(c.Request.Context(), h.s.web, ds, rel, filters, after, 0, limit)
 	if err != nil {
-		h.s.fail(c, err)
+		h.failJSON(c, err, func(msg string) any { return gin.H{"error": msg} })
 		return
 	}
 	var next any
@@ -425,17 +500,33 @@ func (h *datasetHandlers) apiPage(c *gin.Context) {
 }
 
 func (h *datasetHandlers) dcat(c *gin.Context) {
-	latest, err := datasets.LatestAll(c.Request.Context(), h.s.web)
+	v, at, isStale, err := h.last.Fetch(c.Request.Context(), "ultimas", func(ctx context.Context) (any, error) {
+		return datasets.LatestAll(ctx, h.s.web)
+	})
 	if err != nil {
 		h.s.fail(c, err)
 		return
 	}
-	b, err := datasets.DCATCatalog(baseURL(c), latest)
+	b, err := datasets.DCATCatalog(baseURL(c), v.(map[string]*datasets.Release))
 	if err != nil {
 		h.s.fail(c, err)
 		return
+	}
+	if isStale {
+		stale.MarkHeaders(c.Writer.Header(), at)
 	}
 	c.Data(http.StatusOK, "application/json; charset=utf-8", b)
+}
+
+// failJSON answers an error of a JSON API: a 503 with Retry-After in the
+// API's own shape when the warehouse does not answer, else as fail does.
+func (h *datasetHandlers) failJSON(c *gin.Context, err error, body func(msg string) any) {
+	if warehouse.Unavailable(err) {
+		stale.UnavailableHeaders(c.Writer.Header())
+		c.JSON(http.StatusServiceUnavailable, body(stale.UnavailableMessage))
+		return
+	}
+	h.s.fail(c, err)
 }
 
 // ckan is a read-only subset of CKAN's action API (package_list,
@@ -461,9 +552,9 @@ func (h *datasetHandlers) ckan(c *gin.Context) {
 			fail(http.StatusNotFound, "Not Found Error", "No encontrado: "+c.Query("id"))
 			return
 		}
-		rel, err := datasets.Latest(ctx, h.s.web, ds.ID)
+		rel, _, err := h.release(c, ds, "")
 		if err != nil && !errors.Is(err, datasets.ErrNoRelease) {
-			h.s.fail(c, err)
+			h.failJSON(c, err, ckanUnavailable(help))
 			return
 		}
 		ok(datasets.CKANPackage(baseURL(c), ds, rel))
@@ -491,25 +582,25 @@ func (h *datasetHandlers) ckan(c *gin.Context) {
 			fail(http.StatusConflict, "Validation Error", err.Error())
 			return
 		}
-		rel, err := datasets.Latest(ctx, h.s.web, ds.ID)
+		rel, _, err := h.release(c, ds, "")
 		if err != nil {
 			if errors.Is(err, datasets.ErrNoRelease) {
 				fail(http.StatusNotFound, "Not Found Error", err.Error())
 				return
 			}
-			h.s.fail(c, err)
+			h.failJSON(c, err, ckanUnavailable(help))
 			return
 		}
 		total, err := datasets.Count(ctx, h.s.web, ds, rel, filters)
 		if err != nil {
-			h.s.fail(c, err)
+			h.failJSON(c, err, ckanUnavailable(help))
 			return
 		}
 		records := json.RawMessage("[]")
 		if limit > 0 {
 			page, err := datasets.ReadPage(ctx, h.s.web, ds, rel, filters, 0, offset, limit)
 			if err != nil {
-				h.s.fail(c, err)
+				h.failJSON(c, err, ckanUnavailable(help))
 				return
 			}
 			records = page.Records
@@ -526,6 +617,13 @@ func (h *datasetHandlers) ckan(c *gin.Context) {
 		})
 	default:
 		fail(http.StatusBadRequest, "Bad Request", "Acción no disponible en esta API de solo lectura: "+action+" (disponibles: package_list, package_show, datastore_search)")
+	}
+}
+
+// ckanUnavailable is a 503 in CKAN's envelope.
+func ckanUnavailable(help string) func(msg string) any {
+	return func(msg string) any {
+		return gin.H{"help": help, "success": false, "error": gin.H{"__type": "Service Unavailable", "message": msg}}
 	}
 }
 

@@ -112,6 +112,9 @@ func withGate(ctx context.Context, g *gate) context.Context {
 // dashboards' cache fills) keep its context's values and so its turns.
 type gatedEngine struct{ warehouse.Engine }
 
+// Unwrap lets warehouse.Down see the watched engine under the gate.
+func (e gatedEngine) Unwrap() warehouse.Engine { return e.Engine }
+
 func enterGate(ctx context.Context) (func(), error) {
 	g, _ := ctx.Value(gateKey{}).(*gate)
 	if g == nil {

@@ -101,7 +101,11 @@ func New(eng warehouse.Engine, opts Options) *Server {
 	if opts.ShutdownGrace <= 0 {
 		opts.ShutdownGrace = DefaultShutdownGrace
 	}
-	s := &Server{eng: eng, web: gatedEngine{eng}, opts: opts, mux: gin.New(), rules: opts.Rules,
+	// Every route reads through one watched engine: when the warehouse
+	// stops answering, the whole process knows (see availability.go).
+	// Public requests go through the gate on top of it (heavy.go).
+	watched := warehouse.Watch(eng)
+	s := &Server{eng: watched, web: gatedEngine{watched}, opts: opts, mux: gin.New(), rules: opts.Rules,
 		readHeaderTimeout: readHeaderTimeout, readTimeout: readTimeout, idleTimeout: idleTimeout, writeStall: writeStall}
 	if s.rules == nil {
 		s.rules = liquidation.MustEmbeddedRules()
@@ -124,7 +128,7 @@ func New(eng warehouse.Engine, opts Options) *Server {
 		hq = *opts.HeavyQueries
 	}
 	s.gate = newGate(hq, opts.Metrics)
-	s.mux.Use(gin.Recovery(), accessLog(), securityHeaders(), s.limitRequests())
+	s.mux.Use(gin.Recovery(), accessLog(), securityHeaders(), s.availabilityMetrics(), s.limitRequests())
 	s.routes()
 	return s
 }
@@ -264,6 +268,9 @@ func (s *Server) fail(c *gin.Context, err error) {
 		c.Header("Retry-After", strconv.Itoa(be.Seconds()))
 		c.Header("Cache-Control", "no-store")
 		c.String(http.StatusServiceUnavailable, be.Error()+"\n")
+		return
+	}
+	if s.unavailable(c, err) {
 		return
 	}
 	slog.Error("error al atender", "ruta", c.FullPath(), "error", err)

@@ -136,7 +136,8 @@ func TestBackupRestore(t *testing.T) {
 		for _, to := range []string{"embedded", "server"} {
 			t.Run(from+"→"+to, func(t *testing.T) {
 				dst := fresh[to](t)
-				rep, err := warehouse.Restore(ctx, dst, warehouse.RestoreOptions{Dir: backups[from]})
+				// Through a watched engine, as serve holds it.
+				rep, err := warehouse.Restore(ctx, warehouse.Watch(dst), warehouse.RestoreOptions{Dir: backups[from]})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -257,6 +257,8 @@ func Migrate(ctx context.Context, e Engine, cluster string) (*MigrationReport, e
 // forgetTypes drops cached column types after the schema changed.
 func forgetTypes(e Engine) {
 	switch x := e.(type) {
+	case *Watched:
+		forgetTypes(x.Engine)
 	case *embedded:
 		x.types.forget()
 	case *server:

@@ -64,6 +64,38 @@ const crashJob = `etl:
           values: {channel: {"Portal web": web}}
 `
 
+// engineSetup is how the binary and the test reach one engine's warehouse:
+// the binary's environment (pseudonym key included), and the test's own
+// configuration to open it once the binary has stopped (chDB keeps one
+// process per data directory).
+type engineSetup struct {
+	env []string
+	cfg func() warehouse.Config
+}
+
+// embeddedSetup keeps the embedded warehouse in dir/almacen.
+func embeddedSetup(t *testing.T, dir string) engineSetup {
+	data := filepath.Join(dir, "almacen")
+	return engineSetup{
+		env: cleanEnv("OBSERVATORIO_CHDB_LIB="+chdbLib(t), "OBSERVATORIO_DATA_DIR="+data, "OBSERVATORIO_PSEUDONYM_KEY="+strings.Repeat("ab", 32)),
+		cfg: func() warehouse.Config {
+			return warehouse.Config{Database: "observatorio", Embedded: warehouse.EmbeddedConfig{Path: data, Library: chdbLib(t)}}
+		},
+	}
+}
+
+// serverSetup points the binary at a throwaway ClickHouse server.
+func serverSetup(srv *chserver.Server) engineSetup {
+	return engineSetup{
+		env: cleanEnv("OBSERVATORIO_CLICKHOUSE_ADDR="+srv.Addr(), "OBSERVATORIO_CLICKHOUSE_HTTP_ADDR="+srv.HTTPAddr(),
+			"OBSERVATORIO_CLICKHOUSE_USER="+srv.User(), "OBSERVATORIO_CLICKHOUSE_PASSWORD="+srv.Password(),
+			"OBSERVATORIO_PSEUDONYM_KEY="+strings.Repeat("ab", 32)),
+		cfg: func() warehouse.Config {
+			return warehouse.Config{Database: "observatorio", Server: warehouse.ServerConfig{Addrs: []string{srv.Addr()}, HTTPAddrs: []string{srv.HTTPAddr()}, User: srv.User(), Password: srv.Password()}}
+		},
+	}
+}
+
 // TestETLSurvivesKills kills `observatory etl run` at random moments of a
 // load, again and again, then lets a run finish: the warehouse must hold
 // exactly the source's good rows, each once, and its bad rows in
@@ -72,20 +104,13 @@ func TestETLSurvivesKills(t *testing.T) {
 	const rows = 60000
 	t.Run("embedded", func(t *testing.T) {
 		dir := t.TempDir()
-		env := cleanEnv("OBSERVATORIO_CHDB_LIB="+chdbLib(t), "OBSERVATORIO_DATA_DIR="+filepath.Join(dir, "almacen"), "OBSERVATORIO_PSEUDONYM_KEY="+strings.Repeat("ab", 32))
-		crashAndCheck(t, dir, env, rows, func() warehouse.Config {
-			return warehouse.Config{Database: "observatorio", Embedded: warehouse.EmbeddedConfig{Path: filepath.Join(dir, "almacen"), Library: chdbLib(t)}}
-		})
+		e := embeddedSetup(t, dir)
+		crashAndCheck(t, dir, e.env, rows, e.cfg)
 	})
 	t.Run("server", func(t *testing.T) {
 		srv := chserver.Start(t, chserver.Options{Name: "choques"})
-		dir := t.TempDir()
-		env := cleanEnv("OBSERVATORIO_CLICKHOUSE_ADDR="+srv.Addr(), "OBSERVATORIO_CLICKHOUSE_HTTP_ADDR="+srv.HTTPAddr(),
-			"OBSERVATORIO_CLICKHOUSE_USER="+srv.User(), "OBSERVATORIO_CLICKHOUSE_PASSWORD="+srv.Password(),
-			"OBSERVATORIO_PSEUDONYM_KEY="+strings.Repeat("ab", 32))
-		crashAndCheck(t, dir, env, rows, func() warehouse.Config {
-			return warehouse.Config{Database: "observatorio", Server: warehouse.ServerConfig{Addrs: []string{srv.Addr()}, HTTPAddrs: []string{srv.HTTPAddr()}, User: srv.User(), Password: srv.Password()}}
-		})
+		e := serverSetup(srv)
+		crashAndCheck(t, t.TempDir(), e.env, rows, e.cfg)
 	})
 }
 

@@ -167,11 +167,14 @@ func serve(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg, eng, err := open(ctx, *configPath)
+	cfg, opened, err := open(ctx, *configPath)
 	if err != nil {
 		return err
 	}
-	defer eng.Close()
+	defer opened.Close()
+	// The site and the ETL share one watched engine: when the warehouse
+	// stops answering, both learn it once and stop waiting on it.
+	eng := warehouse.Watch(opened)
 	cfg.Demo = cfg.Demo || *demoMode
 	if err := prepare(ctx, cfg, eng); err != nil {
 		return err
