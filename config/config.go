@@ -19,6 +19,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/observatorio-civico/observatorio/etl"
+	"github.com/observatorio-civico/observatorio/operations"
 	"github.com/observatorio-civico/observatorio/server"
 	"github.com/observatorio-civico/observatorio/warehouse"
 )
@@ -29,6 +30,10 @@ type Config struct {
 	Warehouse warehouse.Config `yaml:"warehouse"`
 	// ETL declares the jobs and their sources.
 	ETL etl.Config `yaml:"etl"`
+	// Backup schedules copies of the warehouse; Retention bounds the tables
+	// that grow forever (see package operations and RELIABILITY.md).
+	Backup    operations.BackupConfig    `yaml:"backup"`
+	Retention operations.RetentionConfig `yaml:"retention"`
 	// Demo marks a demonstration instance: pages say that the figures are
 	// synthetic, and the ETL may run with a generated pseudonymization key.
 	Demo bool `yaml:"demo"`
@@ -85,6 +90,8 @@ func Default() Config {
 			Embedded: warehouse.EmbeddedConfig{Path: "var/warehouse", Pool: 4},
 			Server:   warehouse.ServerConfig{DialTimeout: 5 * time.Second, QueryTimeout: 5 * time.Minute},
 		},
+		Backup:    operations.DefaultBackup(),
+		Retention: operations.DefaultRetention(),
 	}
 }
 
@@ -136,6 +143,11 @@ func Load(path string) (Config, error) {
 		cfg.ETL.ResolvePaths(abs)
 		if err := cfg.ETL.Validate(); err != nil {
 			return cfg, fmt.Errorf("configuración %s: %v", path, err)
+		}
+		for _, v := range []interface{ Validate() error }{cfg.Backup, cfg.Retention} {
+			if err := v.Validate(); err != nil {
+				return cfg, fmt.Errorf("configuración %s: %v", path, err)
+			}
 		}
 	}
 	if err := applyEnv(&cfg, os.LookupEnv); err != nil {

@@ -107,3 +107,30 @@ func TestLimitsKeys(t *testing.T) {
 		}
 	}
 }
+
+func TestRetentionAndBackupSections(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "o.yaml")
+	os.WriteFile(f, []byte("retention:\n  quarantine: 90d\n  admin_audit: 0\nbackup:\n  dir: /srv/copias\n  schedule: \"0 3 * * *\"\n"), 0o600)
+	cfg, err := Load(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := cfg.Retention
+	if r.Quarantine.String() != "90d" || r.AdminAudit != 0 || r.RunLog.String() != "730d" || r.Schedule != "30 4 * * *" {
+		t.Errorf("retention %+v: the file's keys over the defaults", r)
+	}
+	if b := cfg.Backup; b.Dir != "/srv/copias" || b.Schedule != "0 3 * * *" || b.Keep != 7 || b.Compression != "zstd" {
+		t.Errorf("backup %+v", b)
+	}
+	for body, want := range map[string]string{
+		"retention:\n  quarantine: un año\n": "un año",
+		"retention:\n  schedule: diario\n":   "retention.schedule",
+		"backup:\n  compression: gzip\n":     "backup.compression",
+	} {
+		os.WriteFile(f, []byte(body), 0o600)
+		if _, err := Load(f); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want an error naming %q", body, err, want)
+		}
+	}
+}

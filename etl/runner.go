@@ -268,7 +268,14 @@ type watermark struct {
 }
 
 func (r *Runner) watermarks(ctx context.Context, job string) (map[string]watermark, error) {
-	res, err := r.Eng.Query(ctx, "SELECT source, argMax(watermark, updated_at) FROM watermarks WHERE job = {job:String} GROUP BY source",
+	// Only watermarks of committed runs count: commit writes the watermark
+	// before the run's committed row, and a crash between the two must not
+	// leave a source marked as read whose rows no reader will ever see
+	// (readers only take rows of committed runs). Such a source is read
+	// again and its rows replace themselves.
+	res, err := r.Eng.Query(ctx, `SELECT source, argMax(watermark, updated_at) FROM watermarks
+WHERE job = {job:String} AND run_id GLOBAL IN (SELECT run_id FROM etl_runs WHERE job = {job:String} AND status = 'committed')
+GROUP BY source`,
 		warehouse.P("job", job))
 	if err != nil {
 		return nil, err

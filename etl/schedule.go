@@ -8,12 +8,34 @@ import (
 	"github.com/robfig/cron/v3"
 )
 
+// NewCron is the scheduler of every periodic task of the observatory (ETL
+// jobs, backups, retention): standard five-field expressions and
+// descriptors (@daily), read in Bogotá time.
+func NewCron() *cron.Cron {
+	return cron.New(cron.WithParser(cronParser), cron.WithLocation(bogota))
+}
+
+// ValidSchedule checks a cron expression as NewCron reads it.
+func ValidSchedule(expr string) error {
+	_, err := cronParser.Parse(expr)
+	return err
+}
+
+// NextRun is the next time expr fires after t, in Bogotá time.
+func NextRun(expr string, t time.Time) (time.Time, error) {
+	s, err := cronParser.Parse(expr)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return s.Next(t.In(bogota)), nil
+}
+
 // Schedule starts the jobs that have a cron expression, in Bogotá time,
 // and stops them when ctx ends (waiting for runs in progress). A job whose
 // previous run is still going when its time comes again is skipped, not
 // queued: one run of a job at a time.
 func (r *Runner) Schedule(ctx context.Context) (stop func(), err error) {
-	c := cron.New(cron.WithParser(cronParser), cron.WithLocation(bogota))
+	c := NewCron()
 	for i := range r.Config.Jobs {
 		job := r.Config.Jobs[i]
 		if job.Schedule == "" {

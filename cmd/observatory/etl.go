@@ -42,7 +42,18 @@ func newRunner(cfg config.Config, eng warehouse.Engine, reg prometheus.Registere
 	// Each committed run makes new releases of the datasets it changed,
 	// and new dashboard aggregates (pages never query the fact tables).
 	r.OnCommit = append(r.OnCommit, func(ctx context.Context, rep *etl.RunReport) error {
-		_, err := datasets.Publish(ctx, eng, datasets.PublishOptions{RunID: rep.RunID})
+		// The cut-off must cover the run: a run that starts and commits
+		// within one second records finished_at one second after its start
+		// (so that its committed row replaces the running one), which can
+		// be ahead of the clock; with "now" as the cut-off its rows were
+		// left out of this release and the next start published another
+		// (seen in TestObservatoryKilled). Runs commit one after another,
+		// so the last one's finished_at covers the batch.
+		cutoff := time.Now()
+		if rep.Finished.After(cutoff) {
+			cutoff = rep.Finished
+		}
+		_, err := datasets.Publish(ctx, eng, datasets.PublishOptions{RunID: rep.RunID, Cutoff: cutoff})
 		return err
 	}, func(ctx context.Context, _ *etl.RunReport) error {
 		defer dashboards.Invalidate()

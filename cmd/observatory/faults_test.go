@@ -489,6 +489,11 @@ func killObservatory(t *testing.T, dir string, eng engineSetup) {
 	after := checkDownloads(t, s.base)
 	if after.Version != before.Version || after.sum("liquidaciones.csv") != before.sum("liquidaciones.csv") {
 		t.Errorf("el reinicio cambió la versión publicada: %d → %d", before.Version, after.Version)
+		diff := get(t, fmt.Sprintf("%s/datos/liquidaciones/diferencias?desde=%d&hasta=%d", s.base, before.Version, after.Version), "")
+		if len(diff) > 3000 {
+			diff = diff[:3000]
+		}
+		t.Logf("diferencias entre las versiones:\n%s", diff)
 	}
 	s.stop()
 	if n := checkLocalCopies(t, filepath.Join(dir, "copias-locales")); n == 0 {

@@ -27,6 +27,7 @@ import (
 	"github.com/observatorio-civico/observatorio/etl"
 	"github.com/observatorio-civico/observatorio/etl/demo"
 	"github.com/observatorio-civico/observatorio/liquidation"
+	"github.com/observatorio-civico/observatorio/operations"
 	"github.com/observatorio-civico/observatorio/server"
 	"github.com/observatorio-civico/observatorio/warehouse"
 )
@@ -40,6 +41,11 @@ Uso:
   observatory demo load [--config ARCHIVO] [--scale X] carga los datos sintéticos directamente (sin ETL)
   observatory etl run  [--config ARCHIVO] [TRABAJO...] ejecuta trabajos ETL una vez (todos si no se nombran)
   observatory etl status [--config ARCHIVO] [-n N]     últimas ejecuciones y próximas programadas
+  observatory backup   [--config ARCHIVO] --out CARPETA copia de seguridad lógica del almacén (ver RELIABILITY.md)
+  observatory backup verify --from CARPETA             comprueba una copia (tamaños, SHA-256, filas) sin abrir el almacén
+  observatory restore  [--config ARCHIVO] --from CARPETA [--force]
+                                                      restaura una copia en un almacén vacío (--force: lo vacía antes)
+  observatory retention run [--config ARCHIVO] [--dry-run] aplica la política de retención (cuarentena, ejecuciones, auditoría)
   observatory liquidate [--explain] [--verify] [--rules RUTA] [ARCHIVO...]
                                                       recalcula liquidaciones (JSON Lines); ver liquidation/README.md
   observatory check [URL]                              comprueba que el servicio responde (por defecto http://127.0.0.1:8080/readyz)
@@ -74,6 +80,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = demoCmd(ctx, args[1:], stdout)
 	case "etl":
 		err = etlCmd(ctx, args[1:], stdout, stderr)
+	case "backup":
+		err = backupCmd(ctx, args[1:], stdout)
+	case "restore":
+		err = restoreCmd(ctx, args[1:], stdout)
+	case "retention":
+		err = retentionCmd(ctx, args[1:], stdout)
 	case "liquidate":
 		// The liquidation core has its own exit codes (1: some line failed,
 		// 2: bad options or rules) and writes its own errors.
@@ -216,6 +228,15 @@ func serve(ctx context.Context, args []string) error {
 		}
 		jobs = svc
 	}
+	// Backups and the retention policy on their schedules (backup.schedule,
+	// retention.schedule).
+	maint := &operations.Scheduler{Eng: eng, Cluster: cfg.Warehouse.Cluster, Backup: cfg.Backup, Retention: cfg.Retention,
+		Metrics: operations.NewMetrics(reg), StopWait: grace}
+	stopMaint, err := maint.Start(ctx)
+	if err != nil {
+		return err
+	}
+	defer stopMaint()
 	srv := server.New(eng, server.Options{Addr: cfg.HTTP.Addr, Demo: cfg.Demo, Metrics: reg, EmbedFrameAncestors: cfg.HTTP.EmbedFrameAncestors,
 		AdminToken: cfg.HTTP.AdminToken, Jobs: jobs, TrustedProxies: cfg.HTTP.TrustedProxies, RateLimits: &cfg.HTTP.RateLimits,
 		HeavyQueries: &cfg.HTTP.HeavyQueries, ShutdownGrace: grace})

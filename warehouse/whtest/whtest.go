@@ -121,3 +121,46 @@ func Each(t *testing.T, fn func(t *testing.T, e warehouse.Engine)) {
 		fn(t, e)
 	})
 }
+
+// Checksum is a table's row count and an order-independent hash of its
+// content, as readers see it (through FINAL when the table merges rows by
+// key). It is the same for the same rows on chDB and on ClickHouse 18.16:
+// decimals are hashed as numbers (18.16's cityHash64 refuses Decimal, and
+// the two engines print decimals differently), NULLs as a flag.
+func Checksum(t testing.TB, e warehouse.Engine, table string) (rows, hash uint64) {
+	t.Helper()
+	ctx := context.Background()
+	schema, err := warehouse.Schema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	final := ""
+	for _, s := range schema {
+		if s.Name == table && s.Merges {
+			final = " FINAL"
+		}
+	}
+	res, err := e.Query(ctx, "DESCRIBE TABLE "+e.Database()+"."+table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var exprs []string
+	for _, r := range res.Rows {
+		name, typ := "`"+r[0].(string)+"`", r[1].(string)
+		inner, nullable := strings.CutPrefix(typ, "Nullable(")
+		v := name
+		if nullable {
+			exprs = append(exprs, "isNull("+name+")")
+			v = "assumeNotNull(" + name + ")"
+		}
+		if strings.HasPrefix(inner, "Decimal(") {
+			v = "toFloat64(" + v + ")"
+		}
+		exprs = append(exprs, v)
+	}
+	res, err = e.Query(ctx, fmt.Sprintf("SELECT count(), sum(cityHash64(%s)) FROM %s.%s%s", strings.Join(exprs, ", "), e.Database(), table, final))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Rows[0][0].(uint64), res.Rows[0][1].(uint64)
+}
