@@ -60,9 +60,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The run's configuration: the demo's jobs without their schedules (a job
-# that starts at 02:00 during a soak would be measured as the server's
-# memory), plus the address and the warehouse; the limits are the defaults
+# The run's configuration: the demo's jobs and the retention pass without
+# their schedules (a job that starts at 02:00 during a soak would be
+# measured as the server's memory), plus the address and the warehouse; the limits are the defaults
 # (http.rate_limits, http.heavy_queries; HEAVY=N sets the cap). The
 # clients all connect from 127.0.0.1, a trusted proxy by default, and each
 # names its own address in X-Forwarded-For (198.18.0.0/15), as a public
@@ -97,6 +97,8 @@ cfg="$demo/carga-$ENGINE.yaml"
   if [ -n "$HEAVY" ]; then
     echo "  heavy_queries: {max: $HEAVY}"
   fi
+  echo "retention:"
+  echo "  schedule: \"\""
   echo "warehouse:"
   echo "$warehouse_yaml"
 } > "$cfg"
