@@ -49,7 +49,9 @@ func TestAgainstTheObservatory(t *testing.T) {
 	if _, err := dashboards.Refresh(ctx, eng, dashboards.RefreshOptions{K: datasets.DefaultK}); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(server.New(eng, server.Options{Demo: true}).Handler())
+	// The default limits, with loopback a trusted proxy as in the default
+	// configuration: each client, and discovery, name their own address.
+	srv := httptest.NewServer(server.New(eng, server.Options{Demo: true, TrustedProxies: []string{"127.0.0.1", "::1"}}).Handler())
 	defer srv.Close()
 
 	pl, err := discover(ctx, &http.Client{Timeout: time.Minute}, srv.URL, discoverOptions{municipalities: []string{"18001", "68001", "25151"}, years: []int{2024}, workers: 4, apiPages: 3})
@@ -91,7 +93,7 @@ func TestAgainstTheObservatory(t *testing.T) {
 	}
 
 	mix, _ := parseMix(defaultMix)
-	res := run(ctx, loadClient(3), pl, runOptions{base: srv.URL, clients: 3, duration: time.Second, timeout: time.Minute, mix: mix, seed: 3})
+	res := run(ctx, loadClient(3), pl, runOptions{base: srv.URL, clients: 3, duration: time.Second, timeout: time.Minute, mix: mix, seed: 3, ownAddress: true})
 	for c, r := range res.classes {
 		if s := summarize(c, r, res.elapsed); s.Errors > 0 {
 			t.Errorf("%s: %d errores: %+v", c, s.Errors, s.ErrorList)
