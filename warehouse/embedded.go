@@ -107,7 +107,10 @@ func openEmbedded(ctx context.Context, cfg Config) (Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := chdb.Load(lib); err != nil {
+	loaded := allocatorConf(cfg.Embedded.AllocatorDecayMS)
+	err = chdb.Load(lib)
+	loaded()
+	if err != nil {
 		return nil, &ConfigError{err.Error() + "; " + LibraryHelp}
 	}
 	n := cfg.Connections()
@@ -132,6 +135,10 @@ func openEmbedded(ctx context.Context, cfg Config) (Engine, error) {
 			// Parquet exports buffer a row group in memory (512 MB by
 			// default).
 			"SET output_format_parquet_row_group_size_bytes = " + limit,
+			// INSERT ... SELECT (a release's rows) gathers up to 256 MB
+			// into each block it writes; a quarter of the limit keeps the
+			// parts large enough (32 MB at the default) to merge cheaply.
+			"SET min_insert_block_size_bytes = " + strconv.FormatInt(mb<<20/4, 10),
 		},
 		spool: spool,
 		db:    cfg.Database,
@@ -153,6 +160,28 @@ func openEmbedded(ctx context.Context, cfg Config) (Engine, error) {
 	}
 	e.release(c)
 	return e, nil
+}
+
+// jemallocConfEnv is the variable the allocator inside libchdb.so reads its
+// options from (it is built with the je_ prefix, so plain MALLOC_CONF is
+// not it).
+const jemallocConfEnv = "JE_MALLOC_CONF"
+
+// allocatorConf tells the engine's allocator, before the library loads, to
+// return freed memory to the system after decayMS milliseconds (see
+// EmbeddedConfig.AllocatorDecayMS). The options not named here keep the
+// library's built-in values. The variable is read once, when the library's
+// first allocation initializes the allocator during loading; loaded removes
+// it again so that the processes the observatory starts do not inherit it.
+func allocatorConf(decayMS int) (loaded func()) {
+	if decayMS < 0 || os.Getenv(jemallocConfEnv) != "" || chdb.Loaded() {
+		return func() {}
+	}
+	ms := strconv.Itoa(decayMS)
+	// Go's os.Setenv also sets the C environment (cgo), where the
+	// allocator reads it.
+	os.Setenv(jemallocConfEnv, "dirty_decay_ms:"+ms+",muzzy_decay_ms:"+ms)
+	return func() { os.Unsetenv(jemallocConfEnv) }
 }
 
 func (e *embedded) connect(first bool) (*chdb.Conn, error) {
