@@ -135,10 +135,10 @@ func openEmbedded(ctx context.Context, cfg Config) (Engine, error) {
 			// Parquet exports buffer a row group in memory (512 MB by
 			// default).
 			"SET output_format_parquet_row_group_size_bytes = " + limit,
-			// INSERT ... SELECT (a release's rows) gathers up to 256 MB
-			// into each block it writes; a quarter of the limit keeps the
-			// parts large enough (32 MB at the default) to merge cheaply.
-			"SET min_insert_block_size_bytes = " + strconv.FormatInt(mb<<20/4, 10),
+			// Reads in table order (a release's files and pages, ORDER BY
+			// fila) otherwise buffer blocks of every part ahead of the
+			// merge: 55 MB more for the export of 1.1M rows, and no faster.
+			"SET read_in_order_use_buffering = 0",
 		},
 		spool: spool,
 		db:    cfg.Database,
