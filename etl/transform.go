@@ -2,6 +2,7 @@ package etl
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/observatorio-civico/observatorio/etl/recompute"
 	"github.com/observatorio-civico/observatorio/ingest"
 	"github.com/observatorio-civico/observatorio/liquidation"
+	"github.com/observatorio-civico/observatorio/warehouse"
 )
 
 // Warehouse columns the ETL writes, per table, in order.
@@ -163,7 +165,9 @@ func verificationDetail(v *liquidation.Verification) string {
 	return string(b)
 }
 
-func (t *transformer) liquidation(l *ingest.Liquidation) []any {
+// liquidation writes a liquidation's row (LiquidationColumns) and returns
+// its verification status.
+func (t *transformer) liquidation(b *warehouse.Block, l *ingest.Liquidation) string {
 	v := t.rules.Verify(recompute.Request(t.rules, l))
 	expected, diff := l.TotalAmount, decimal.Zero
 	if v.Total != nil {
@@ -177,15 +181,49 @@ func (t *transformer) liquidation(l *ingest.Liquidation) []any {
 		due = *l.DueDate
 	}
 	o := &l.Origin
-	return []any{l.LiquidationID, l.MunicipalityCode, l.Tax, l.TaxYear, t.pseudo.Pseudonym(l.TaxpayerID), l.TaxpayerKind,
-		l.FilingChannel, l.IssueDate.Time(), due.Time(), baseAmount(l), liquidationInputs(l), l.TotalAmount, expected,
-		string(v.Status), diff, verificationDetail(v), o.Source, o.File, line(o), t.runID, t.now}
+	b.String(l.LiquidationID)
+	b.String(l.MunicipalityCode)
+	b.String(l.Tax)
+	b.Int(int64(l.TaxYear))
+	b.String(t.pseudo.Pseudonym(l.TaxpayerID))
+	b.String(l.TaxpayerKind)
+	b.String(l.FilingChannel)
+	b.Time(l.IssueDate.Time())
+	b.Time(due.Time())
+	b.Decimal(baseAmount(l))
+	b.String(liquidationInputs(l))
+	b.Decimal(l.TotalAmount)
+	b.Decimal(expected)
+	b.String(string(v.Status))
+	b.Decimal(diff)
+	b.String(verificationDetail(v))
+	t.provenance(b, o, o.Source)
+	return string(v.Status)
 }
 
-func (t *transformer) payment(p *ingest.Payment) []any {
-	o := &p.Origin
-	return []any{p.PaymentID, p.LiquidationID, p.MunicipalityCode, p.Tax, p.TaxYear, t.pseudo.Pseudonym(p.TaxpayerID),
-		p.PaidAt.UTC(), dayIn(p.PaidAt, bogota), p.Amount, p.Channel, o.Source, o.File, line(o), t.runID, t.now}
+// provenance writes the columns every source row ends with: source, file,
+// line, run and load time.
+func (t *transformer) provenance(b *warehouse.Block, o *ingest.Origin, source string) {
+	b.String(source)
+	b.String(o.File)
+	b.Int(line(o))
+	b.String(t.runID)
+	b.Time(t.now)
+}
+
+// payment writes a payment's row (PaymentColumns).
+func (t *transformer) payment(b *warehouse.Block, p *ingest.Payment) {
+	b.String(p.PaymentID)
+	b.String(p.LiquidationID)
+	b.String(p.MunicipalityCode)
+	b.String(p.Tax)
+	b.Int(int64(p.TaxYear))
+	b.String(t.pseudo.Pseudonym(p.TaxpayerID))
+	b.Time(p.PaidAt)
+	b.Time(dayIn(p.PaidAt, bogota))
+	b.Decimal(p.Amount)
+	b.String(p.Channel)
+	t.provenance(b, &p.Origin, p.Origin.Source)
 }
 
 func (t *transformer) gel(g *ingest.GELMeasurement) []any {
@@ -222,25 +260,31 @@ func (t *transformer) entity(e *ingest.Entity) []any {
 	return []any{e.MunicipalityCode, e.DepartmentCode, e.DepartmentName, e.MunicipalityName, kind, t.now}
 }
 
-// row converts any record to its table's row.
-func (t *transformer) row(r ingest.Record) []any {
+// write appends a record's row to its table's block and returns the
+// liquidation's verification status ("" for other records). Liquidations
+// and payments, the large tables, are written value by value; the others
+// go through a row of values.
+func (t *transformer) write(b *warehouse.Block, r ingest.Record) (string, error) {
+	var status string
 	switch x := r.(type) {
 	case *ingest.Liquidation:
-		return t.liquidation(x)
+		status = t.liquidation(b, x)
 	case *ingest.Payment:
-		return t.payment(x)
+		t.payment(b, x)
 	case *ingest.GELMeasurement:
-		return t.gel(x)
+		return "", b.AppendRow(t.gel(x))
 	case *ingest.BudgetLine:
-		return t.budget(x)
+		return "", b.AppendRow(t.budget(x))
 	case *ingest.Entity:
-		return t.entity(x)
+		return "", b.AppendRow(t.entity(x))
 	case *ingest.GELActionItem:
-		return t.gelAction(x)
+		return "", b.AppendRow(t.gelAction(x))
 	case *ingest.GDIndexScore:
-		return t.gdIndex(x)
+		return "", b.AppendRow(t.gdIndex(x))
+	default:
+		return "", fmt.Errorf("registro de tipo %T sin tabla", r)
 	}
-	return nil
+	return status, b.EndRow()
 }
 
 // personalOmitted replaces the raw text of a personal field in quarantine:
