@@ -543,7 +543,9 @@ func (r *Runner) loadSource(ctx context.Context, job *JobConfig, src *ingest.Sou
 				continue
 			}
 			if l.blocks != nil {
-				err = warehouse.InsertBlocks(lctx, r.Eng, l.blocks)
+				if err = warehouse.InsertBlocks(lctx, r.Eng, l.blocks); err == nil {
+					tc.Recycle(l.blocks)
+				}
 			} else {
 				err = r.Eng.Insert(lctx, "quarantine", QuarantineColumns, l.qrows)
 			}
@@ -560,6 +562,7 @@ func (r *Runner) loadSource(ctx context.Context, job *JobConfig, src *ingest.Sou
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			t := t.forWorker()
 			for c := range chunks {
 				d := done{block: tc.NewBlock(len(c.recs), int(rowBytes.Load())), qrows: make([][]any, 0, len(c.rejs))}
 				for _, rec := range c.recs {

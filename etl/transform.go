@@ -59,6 +59,14 @@ type transformer struct {
 	rules  *liquidation.Rules
 	runID  string
 	now    time.Time
+	req    *liquidation.Request // a worker's request, refilled for each liquidation
+}
+
+// forWorker is a copy of t for one transform goroutine.
+func (t *transformer) forWorker() *transformer {
+	w := *t
+	w.req = &liquidation.Request{}
+	return &w
 }
 
 // line is the row's position in its source: the physical line for CSV, the
@@ -81,21 +89,30 @@ func dec(d *decimal.Decimal) decimal.Decimal {
 // JSON: what the rules used, so the verification can be re-run and read.
 // Written by hand, in a fixed order: it runs once per source row.
 func liquidationInputs(l *ingest.Liquidation) string {
-	b := make([]byte, 0, 256)
+	return string(appendLiquidationInputs(make([]byte, 0, 256), l))
+}
+
+func appendLiquidationInputs(b []byte, l *ingest.Liquidation) []byte {
+	start := len(b)
 	b = append(b, '{')
 	str := func(k, v string) {
 		if v == "" {
 			return
 		}
-		if len(b) > 1 {
+		if len(b) > start+1 {
 			b = append(b, ',')
 		}
 		b = strconv.AppendQuote(append(strconv.AppendQuote(b, k), ':'), v)
 	}
 	num := func(k string, d *decimal.Decimal) {
-		if d != nil {
-			str(k, d.String())
+		if d == nil {
+			return
 		}
+		if len(b) > start+1 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendQuote(b, k)
+		b = append(appendDecimal(append(b, ':', '"'), *d), '"')
 	}
 	str("periodo", l.Period)
 	str("destino", l.Destino)
@@ -121,7 +138,47 @@ func liquidationInputs(l *ingest.Liquidation) string {
 	num("intereses", l.Interest)
 	num("sanciones", l.Sanctions)
 	num("retenciones", l.Withholdings)
-	return string(append(b, '}'))
+	return append(b, '}')
+}
+
+// appendDecimal appends d.String() (plain notation, trailing fraction
+// zeros trimmed) without formatting a big.Int when the coefficient fits
+// in an int64, which every amount in pesos does.
+func appendDecimal(b []byte, d decimal.Decimal) []byte {
+	exp := int(d.Exponent())
+	if !decimal.TrimTrailingZeros || decimal.UseScientificNotation || exp > 0 || exp < -18 || d.NumDigits() > 18 {
+		return append(b, d.String()...)
+	}
+	c := d.CoefficientInt64()
+	if c < 0 {
+		b = append(b, '-')
+		c = -c
+	}
+	if exp == 0 {
+		return strconv.AppendInt(b, c, 10)
+	}
+	var digits [20]byte
+	ds := strconv.AppendInt(digits[:0], c, 10)
+	frac := -exp
+	var whole, fraction []byte
+	zeros := 0
+	if len(ds) > frac {
+		whole, fraction = ds[:len(ds)-frac], ds[len(ds)-frac:]
+	} else {
+		whole, zeros, fraction = []byte{'0'}, frac-len(ds), ds
+	}
+	for len(fraction) > 0 && fraction[len(fraction)-1] == '0' {
+		fraction = fraction[:len(fraction)-1]
+	}
+	b = append(b, whole...)
+	if len(fraction) == 0 {
+		return b
+	}
+	b = append(b, '.')
+	for range zeros {
+		b = append(b, '0')
+	}
+	return append(b, fraction...)
 }
 
 func baseAmount(l *ingest.Liquidation) decimal.Decimal {
@@ -168,7 +225,12 @@ func verificationDetail(v *liquidation.Verification) string {
 // liquidation writes a liquidation's row (LiquidationColumns) and returns
 // its verification status.
 func (t *transformer) liquidation(b *warehouse.Block, l *ingest.Liquidation) string {
-	v := t.rules.Verify(recompute.Request(t.rules, l))
+	req := t.req
+	if req == nil {
+		req = &liquidation.Request{}
+	}
+	recompute.Fill(req, t.rules, l)
+	v := t.rules.Verify(req)
 	expected, diff := l.TotalAmount, decimal.Zero
 	if v.Total != nil {
 		diff = v.Total.Difference
@@ -185,13 +247,14 @@ func (t *transformer) liquidation(b *warehouse.Block, l *ingest.Liquidation) str
 	b.String(l.MunicipalityCode)
 	b.String(l.Tax)
 	b.Int(int64(l.TaxYear))
-	b.String(t.pseudo.Pseudonym(l.TaxpayerID))
+	var scratch [512]byte // the pseudonym, then the inputs: no allocation per row
+	b.StringBytes(t.pseudo.AppendPseudonym(scratch[:0], l.TaxpayerID))
 	b.String(l.TaxpayerKind)
 	b.String(l.FilingChannel)
 	b.Time(l.IssueDate.Time())
 	b.Time(due.Time())
 	b.Decimal(baseAmount(l))
-	b.String(liquidationInputs(l))
+	b.StringBytes(appendLiquidationInputs(scratch[:0], l))
 	b.Decimal(l.TotalAmount)
 	b.Decimal(expected)
 	b.String(string(v.Status))
@@ -218,7 +281,8 @@ func (t *transformer) payment(b *warehouse.Block, p *ingest.Payment) {
 	b.String(p.MunicipalityCode)
 	b.String(p.Tax)
 	b.Int(int64(p.TaxYear))
-	b.String(t.pseudo.Pseudonym(p.TaxpayerID))
+	var scratch [64]byte
+	b.StringBytes(t.pseudo.AppendPseudonym(scratch[:0], p.TaxpayerID))
 	b.Time(p.PaidAt)
 	b.Time(dayIn(p.PaidAt, bogota))
 	b.Decimal(p.Amount)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"sync"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -40,6 +41,7 @@ type TableColumns struct {
 	Table   string
 	Columns []string
 	types   []colType
+	free    sync.Pool // of *Block, emptied: their buffers are reused
 }
 
 // ColumnsOf looks up the types of columns of table.
@@ -55,8 +57,12 @@ func ColumnsOf(ctx context.Context, e Engine, table string, columns []string) (*
 	return &TableColumns{Table: table, Columns: columns, types: cols}, nil
 }
 
-// NewBlock starts an empty block; sizeHint is the expected bytes per row.
+// NewBlock starts an empty block, with room for rows rows of bytesPerRow
+// bytes, or with the buffers of a recycled block.
 func (l *TableColumns) NewBlock(rows, bytesPerRow int) *Block {
+	if b, ok := l.free.Get().(*Block); ok {
+		return b
+	}
 	b := &Block{layout: l, vals: make([][]byte, len(l.types)), nulls: make([][]byte, len(l.types))}
 	for j := range l.types {
 		c := &l.types[j]
@@ -70,6 +76,25 @@ func (l *TableColumns) NewBlock(rows, bytesPerRow int) *Block {
 		}
 	}
 	return b
+}
+
+// Recycle hands blocks back after their insert, so that later blocks
+// reuse their buffers instead of growing new ones: a load then allocates
+// a few batches' worth of buffers, not one per batch.
+func (l *TableColumns) Recycle(blocks []*Block) {
+	for _, b := range blocks {
+		if b.layout != l {
+			continue
+		}
+		for j := range b.vals {
+			b.vals[j] = b.vals[j][:0]
+			if b.nulls[j] != nil {
+				b.nulls[j] = b.nulls[j][:0]
+			}
+		}
+		b.rows, b.col, b.err = 0, 0, nil
+		l.free.Put(b)
+	}
 }
 
 // Rows is the number of complete rows.
@@ -118,6 +143,21 @@ func (b *Block) String(s string) {
 	}
 	if c.kind != kindString {
 		b.value(c, s)
+		return
+	}
+	v := binary.AppendUvarint(b.vals[b.col], uint64(len(s)))
+	b.vals[b.col] = append(v, s...)
+	b.col++
+}
+
+// StringBytes appends a string value given as bytes (copied).
+func (b *Block) StringBytes(s []byte) {
+	c := b.next()
+	if c == nil {
+		return
+	}
+	if c.kind != kindString {
+		b.value(c, string(s))
 		return
 	}
 	v := binary.AppendUvarint(b.vals[b.col], uint64(len(s)))
