@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"syscall"
 	"testing"
@@ -79,7 +80,9 @@ SETTINGS format_csv_delimiter = ';', input_format_with_names_use_header = 0`, wa
 	for i := 0; i < b.N; i++ {
 		r := newRunner(&testing.T{}, e, etl.JobConfig{Name: fmt.Sprintf("bench-%d", i), Sources: []ingest.SourceConfig{predialSource(file)}})
 		r.Config.BatchSize = 50000
-		cpu0 := processCPU()
+		var ms0, ms1 runtime.MemStats
+		runtime.ReadMemStats(&ms0)
+		cpu0, sys0 := processCPU(), systemCPU()
 		start := time.Now()
 		rep, err := r.Run(ctx, r.Config.Jobs[0].Name)
 		if err != nil {
@@ -87,6 +90,10 @@ SETTINGS format_csv_delimiter = ';', input_format_with_names_use_header = 0`, wa
 		}
 		secs := time.Since(start).Seconds()
 		cpu := processCPU() - cpu0
+		b.ReportMetric((systemCPU()-sys0).Seconds()/float64(rep.Loaded)*1e6, "sys-µs/row")
+		runtime.ReadMemStats(&ms1)
+		b.ReportMetric(float64(ms1.NumGC-ms0.NumGC), "gc-cycles")
+		b.ReportMetric(float64(ms1.TotalAlloc-ms0.TotalAlloc)/float64(rep.Loaded), "heap-B/row")
 		b.ReportMetric(float64(rep.Loaded)/secs, "rows/s")
 		b.ReportMetric(float64(st.Size())/secs/1e6, "MB/s")
 		b.ReportMetric(float64(rows)/engineSecs, "engine-rows/s")
@@ -108,4 +115,13 @@ func processCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// systemCPU is the system (kernel) part of processCPU.
+func systemCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Stime.Nano())
 }
