@@ -527,6 +527,7 @@ func (r *Runner) loadSource(ctx context.Context, job *JobConfig, src *ingest.Sou
 		block    *warehouse.Block
 		qrows    [][]any
 		verified map[string]int64
+		unfit    int64 // records quarantined because a value did not fit its column
 		err      error
 	}
 	lctx, stop := context.WithCancel(ctx)
@@ -567,6 +568,16 @@ func (r *Runner) loadSource(ctx context.Context, job *JobConfig, src *ingest.Sou
 				d := done{block: tc.NewBlock(len(c.recs), int(rowBytes.Load())), qrows: make([][]any, 0, len(c.rejs))}
 				for _, rec := range c.recs {
 					status, err := t.write(d.block, rec)
+					var ve *warehouse.ValueError
+					if errors.As(err, &ve) {
+						// A value the warehouse column cannot hold (an
+						// amount past Decimal(18, 2)): the row goes to
+						// quarantine, the others go on.
+						d.block.DropRow()
+						c.rejs = append(c.rejs, unfitReject(rec, ve))
+						d.unfit++
+						continue
+					}
 					if err != nil {
 						d.err = fmt.Errorf("%s: %w", rec.Provenance().Where(), err)
 						break
@@ -595,6 +606,7 @@ func (r *Runner) loadSource(ctx context.Context, job *JobConfig, src *ingest.Sou
 	// loader; they are read after it ends.
 	var queued, queuedQ, pending atomic.Int64 // pending: records still in the workers
 	verified := map[string]int64{}
+	var unfit int64
 	collected := make(chan error, 1)
 	go func() {
 		var blocks []*warehouse.Block
@@ -642,7 +654,8 @@ func (r *Runner) loadSource(ctx context.Context, job *JobConfig, src *ingest.Sou
 			for k, v := range d.verified {
 				verified[k] += v
 			}
-			pending.Add(-int64(d.block.Rows()))
+			pending.Add(-int64(d.block.Rows()) - d.unfit)
+			unfit += d.unfit
 			if err = flush(false); err != nil {
 				stop()
 			}
@@ -686,6 +699,9 @@ func (r *Runner) loadSource(ctx context.Context, job *JobConfig, src *ingest.Sou
 	stats := st.Stats()
 	sr.Read, sr.Skipped = stats.Read, stats.Blank
 	sr.Rejects, sr.Warnings = stats.RejectsByCode, stats.WarningsByCode
+	if unfit > 0 {
+		sr.Rejects[ingest.CodeRange] += unfit
+	}
 	if len(verified) > 0 {
 		sr.Verified = verified
 	}

@@ -351,6 +351,29 @@ func (t *transformer) write(b *warehouse.Block, r ingest.Record) (string, error)
 	return status, b.EndRow()
 }
 
+// sourceFieldOf names the source field behind a warehouse column, where
+// the column holds one field as it is.
+var sourceFieldOf = map[string]string{
+	"billed_total": "total_amount", "tax_year": "tax_year", "amount": "amount", "budget_final": "final_budget",
+	"budget_constant_2025": "value_2025", "value": "value", "issue_date": "issue_date", "due_date": "due_date",
+	"paid_at": "paid_at", "measured_on": "measured_on",
+}
+
+// unfitReject is the quarantine entry of a record with a value its
+// warehouse column cannot hold.
+func unfitReject(r ingest.Record, ve *warehouse.ValueError) ingest.Reject {
+	field := sourceFieldOf[ve.Column]
+	if field == "" {
+		field = ve.Column
+	}
+	raw := fmt.Sprint(ve.Value)
+	if d, ok := ve.Value.(decimal.Decimal); ok {
+		raw = d.String()
+	}
+	return ingest.Reject{Origin: *r.Provenance(), Issue: ingest.Issue{Field: field, Raw: raw, Code: ingest.CodeRange,
+		Reason: fmt.Sprintf("el valor no cabe en la columna %s del almacén: %v", ve.Column, ve.Err)}}
+}
+
 // personalOmitted replaces the raw text of a personal field in quarantine:
 // a rejected row must not bring a cédula or a name into the warehouse.
 const personalOmitted = "[dato personal omitido]"

@@ -33,7 +33,24 @@ type Block struct {
 	rows   int
 	col    int // column of the next value of the row being appended
 	err    error
+	// rowStart: the length of each column's values and null map when the
+	// row being appended started, so that DropRow can take it back.
+	rowStart, nullStart []int
 }
+
+// ValueError is a value that does not fit its column.
+type ValueError struct {
+	Table, Column string
+	Row           int // 1-based row of the block
+	Value         any
+	Err           error
+}
+
+func (e *ValueError) Error() string {
+	return fmt.Sprintf("%s, fila %d, columna %s: %v", e.Table, e.Row, e.Column, e.Err)
+}
+
+func (e *ValueError) Unwrap() error { return e.Err }
 
 // TableColumns is a table's columns and their types, looked up once for the
 // blocks of a load.
@@ -118,6 +135,14 @@ func (b *Block) next() *colType {
 	if b.err != nil {
 		return nil
 	}
+	if b.col == 0 {
+		if b.rowStart == nil {
+			b.rowStart, b.nullStart = make([]int, len(b.vals)), make([]int, len(b.vals))
+		}
+		for j := range b.vals {
+			b.rowStart[j], b.nullStart[j] = len(b.vals[j]), len(b.nulls[j])
+		}
+	}
 	if b.col >= len(b.layout.types) {
 		b.err = fmt.Errorf("%s, fila %d: más valores que columnas (%d)", b.layout.Table, b.rows+1, len(b.layout.types))
 		return nil
@@ -129,10 +154,26 @@ func (b *Block) next() *colType {
 	return c
 }
 
-func (b *Block) fail(err error) {
+func (b *Block) fail(v any, err error) {
 	if b.err == nil {
-		b.err = fmt.Errorf("%s, fila %d, columna %s: %w", b.layout.Table, b.rows+1, b.layout.Columns[b.col], err)
+		b.err = &ValueError{Table: b.layout.Table, Column: b.layout.Columns[b.col], Row: b.rows + 1, Value: v, Err: err}
 	}
+}
+
+// DropRow takes back the row being appended (after EndRow failed, for
+// example) and clears the block's error: the rows before it stay.
+func (b *Block) DropRow() {
+	if b.col > 0 || b.err != nil {
+		if b.rowStart != nil {
+			for j := range b.vals {
+				b.vals[j] = b.vals[j][:b.rowStart[j]]
+				if b.nulls[j] != nil {
+					b.nulls[j] = b.nulls[j][:b.nullStart[j]]
+				}
+			}
+		}
+	}
+	b.col, b.err = 0, nil
 }
 
 // String appends a string value.
@@ -195,7 +236,7 @@ func (b *Block) Decimal(d decimal.Decimal) {
 	}
 	d, err := c.roundDecimal(d)
 	if err != nil {
-		b.fail(err)
+		b.fail(d, err)
 		return
 	}
 	var buf [16]byte
@@ -217,7 +258,7 @@ func (b *Block) Time(t time.Time) {
 	}
 	t = t.UTC()
 	if err := c.checkTime(t); err != nil {
-		b.fail(err)
+		b.fail(t, err)
 		return
 	}
 	var buf [4]byte
@@ -267,12 +308,12 @@ func (b *Block) undoNull(c *colType) {
 // value appends v through fit, the generic checked conversion.
 func (b *Block) value(c *colType, v any) {
 	if c.kind == kindOther {
-		b.fail(errNotNative)
+		b.fail(v, errNotNative)
 		return
 	}
 	fv, err := c.fit(v)
 	if err != nil {
-		b.fail(err)
+		b.fail(v, err)
 		return
 	}
 	if fv == nil {
