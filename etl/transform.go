@@ -95,29 +95,29 @@ func liquidationInputs(l *ingest.Liquidation) string {
 func appendLiquidationInputs(b []byte, l *ingest.Liquidation) []byte {
 	start := len(b)
 	b = append(b, '{')
-	str := func(k, v string) {
-		if v == "" {
-			return
-		}
+	key := func(k string) { // keys are plain ASCII: no escaping
 		if len(b) > start+1 {
 			b = append(b, ',')
 		}
-		b = strconv.AppendQuote(append(strconv.AppendQuote(b, k), ':'), v)
+		b = append(append(append(b, '"'), k...), '"', ':')
+	}
+	str := func(k, v string) {
+		if v != "" {
+			key(k)
+			b = appendJSONString(b, v)
+		}
 	}
 	num := func(k string, d *decimal.Decimal) {
-		if d == nil {
-			return
+		if d != nil {
+			key(k)
+			b = append(appendDecimal(append(b, '"'), *d), '"')
 		}
-		if len(b) > start+1 {
-			b = append(b, ',')
-		}
-		b = strconv.AppendQuote(b, k)
-		b = append(appendDecimal(append(b, ':', '"'), *d), '"')
 	}
 	str("periodo", l.Period)
 	str("destino", l.Destino)
 	if l.Estrato != nil {
-		str("estrato", strconv.Itoa(*l.Estrato))
+		key("estrato")
+		b = append(strconv.AppendInt(append(b, '"'), int64(*l.Estrato), 10), '"')
 	}
 	str("sector", l.Sector)
 	num("avaluo", l.Avaluo)
@@ -139,6 +139,31 @@ func appendLiquidationInputs(b []byte, l *ingest.Liquidation) []byte {
 	num("sanciones", l.Sanctions)
 	num("retenciones", l.Withholdings)
 	return append(b, '}')
+}
+
+// appendJSONString appends s as a JSON string. Source text reaches here
+// as valid UTF-8 (the normalizer rejects anything else); quotes,
+// backslashes and control characters are escaped.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c == '\n':
+			b = append(b, '\\', 'n')
+		case c == '\t':
+			b = append(b, '\\', 't')
+		case c == '\r':
+			b = append(b, '\\', 'r')
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
 }
 
 // appendDecimal appends d.String() (plain notation, trailing fraction
