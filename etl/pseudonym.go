@@ -89,15 +89,30 @@ func NormalizeID(id string) string {
 
 // Pseudonym returns the hex HMAC of the normalized id ("" for an empty id).
 func (p *Pseudonymizer) Pseudonym(id string) string {
-	n := NormalizeID(id)
-	if n == "" {
-		return ""
+	return string(p.AppendPseudonym(nil, id))
+}
+
+// AppendPseudonym appends Pseudonym(id) to dst, without allocating when
+// dst has room: the ETL writes one per source row.
+func (p *Pseudonymizer) AppendPseudonym(dst []byte, id string) []byte {
+	var buf [32]byte
+	n := buf[:0]
+	for i := 0; i < len(id); i++ { // NormalizeID on bytes: it keeps ASCII only
+		switch c := id[i]; {
+		case c >= '0' && c <= '9', c >= 'A' && c <= 'Z':
+			n = append(n, c)
+		case c >= 'a' && c <= 'z':
+			n = append(n, c-'a'+'A')
+		}
+	}
+	if len(n) == 0 {
+		return dst
 	}
 	m := p.macs.Get().(hash.Hash)
 	m.Reset()
-	m.Write([]byte(n))
+	m.Write(n)
 	var sum [sha256.Size]byte
-	out := hex.EncodeToString(m.Sum(sum[:0]))
+	dst = hex.AppendEncode(dst, m.Sum(sum[:0]))
 	p.macs.Put(m)
-	return out
+	return dst
 }

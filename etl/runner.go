@@ -504,24 +504,31 @@ func (r *Runner) loadSource(ctx context.Context, job *JobConfig, src *ingest.Sou
 	if batch <= 0 {
 		batch = 20000
 	}
+	tc, err := warehouse.ColumnsOf(ctx, r.Eng, table, cols)
+	if err != nil {
+		return nil, nil, err
+	}
 	// Three stages overlap: this goroutine decodes the source (one stream,
 	// in order); transform workers, one per core, turn records into rows
-	// (pseudonyms, the liquidation core's recomputation, the inputs JSON),
-	// which is independent per row; a collector gathers rows into batches
-	// and a loader inserts them. The channels between them hold a few
-	// batches at most, so memory stays bounded whatever the file size.
+	// (pseudonyms, the liquidation core's recomputation, the inputs JSON)
+	// written straight into blocks of the warehouse's Native encoding,
+	// which is independent per row; a collector gathers blocks into
+	// batches and a loader inserts them. The channels between them hold a
+	// few batches at most, so memory stays bounded whatever the file size.
 	type load struct {
-		table string
-		cols  []string
-		rows  [][]any
+		blocks []*warehouse.Block // rows of the source's table
+		qrows  [][]any            // or quarantined rows
 	}
 	type chunk struct {
 		recs []ingest.Record
 		rejs []ingest.Reject
 	}
 	type done struct {
-		rows, qrows [][]any
-		verified    map[string]int64
+		block    *warehouse.Block
+		qrows    [][]any
+		verified map[string]int64
+		unfit    int64 // records quarantined because a value did not fit its column
+		err      error
 	}
 	lctx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -533,30 +540,57 @@ func (r *Runner) loadSource(ctx context.Context, job *JobConfig, src *ingest.Sou
 	go func() {
 		var err error
 		for l := range loads {
-			if err == nil {
-				if err = r.Eng.Insert(lctx, l.table, l.cols, l.rows); err != nil {
-					stop()
+			if err != nil {
+				continue
+			}
+			if l.blocks != nil {
+				if err = warehouse.InsertBlocks(lctx, r.Eng, l.blocks); err == nil {
+					tc.Recycle(l.blocks)
 				}
+			} else {
+				err = r.Eng.Insert(lctx, "quarantine", QuarantineColumns, l.qrows)
+			}
+			if err != nil {
+				stop()
 			}
 		}
 		loaded <- err
 	}()
 	var wg sync.WaitGroup
+	var rowBytes atomic.Int64 // bytes per row of the last block, to size the next
+	rowBytes.Store(256)
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			t := t.forWorker()
 			for c := range chunks {
-				d := done{rows: make([][]any, 0, len(c.recs)), qrows: make([][]any, 0, len(c.rejs))}
+				d := done{block: tc.NewBlock(len(c.recs), int(rowBytes.Load())), qrows: make([][]any, 0, len(c.rejs))}
 				for _, rec := range c.recs {
-					row := t.row(rec)
-					if src.Record == ingest.KindLiquidation {
+					status, err := t.write(d.block, rec)
+					var ve *warehouse.ValueError
+					if errors.As(err, &ve) {
+						// A value the warehouse column cannot hold (an
+						// amount past Decimal(18, 2)): the row goes to
+						// quarantine, the others go on.
+						d.block.DropRow()
+						c.rejs = append(c.rejs, unfitReject(rec, ve))
+						d.unfit++
+						continue
+					}
+					if err != nil {
+						d.err = fmt.Errorf("%s: %w", rec.Provenance().Where(), err)
+						break
+					}
+					if status != "" {
 						if d.verified == nil {
 							d.verified = map[string]int64{}
 						}
-						d.verified[row[13].(string)]++
+						d.verified[status]++
 					}
-					d.rows = append(d.rows, row)
+				}
+				if n := d.block.Rows(); n > 0 {
+					rowBytes.Store(int64(d.block.Bytes()/n + 1))
 				}
 				for i := range c.rejs {
 					d.qrows = append(d.qrows, t.quarantine(job.Name, &c.rejs[i], personal))
@@ -572,9 +606,12 @@ func (r *Runner) loadSource(ctx context.Context, job *JobConfig, src *ingest.Sou
 	// loader; they are read after it ends.
 	var queued, queuedQ, pending atomic.Int64 // pending: records still in the workers
 	verified := map[string]int64{}
+	var unfit int64
 	collected := make(chan error, 1)
 	go func() {
-		var rows, qrows [][]any
+		var blocks []*warehouse.Block
+		var rows int
+		var qrows [][]any
 		send := func(l load) error {
 			select {
 			case loads <- l:
@@ -584,15 +621,15 @@ func (r *Runner) loadSource(ctx context.Context, job *JobConfig, src *ingest.Sou
 			}
 		}
 		flush := func(force bool) error {
-			if len(rows) > 0 && (force || len(rows) >= batch) {
-				if err := send(load{table, cols, rows}); err != nil {
+			if rows > 0 && (force || rows >= batch) {
+				if err := send(load{blocks: blocks}); err != nil {
 					return err
 				}
-				queued.Add(int64(len(rows)))
-				rows = make([][]any, 0, batch)
+				queued.Add(int64(rows))
+				blocks, rows = nil, 0
 			}
 			if len(qrows) > 0 && (force || len(qrows) >= batch) {
-				if err := send(load{"quarantine", QuarantineColumns, qrows}); err != nil {
+				if err := send(load{qrows: qrows}); err != nil {
 					return err
 				}
 				queuedQ.Add(int64(len(qrows)))
@@ -605,12 +642,20 @@ func (r *Runner) loadSource(ctx context.Context, job *JobConfig, src *ingest.Sou
 			if err != nil {
 				continue // drain, so the workers end
 			}
-			rows = append(rows, d.rows...)
+			if err = d.err; err != nil {
+				stop()
+				continue
+			}
+			if n := d.block.Rows(); n > 0 {
+				blocks = append(blocks, d.block)
+				rows += n
+			}
 			qrows = append(qrows, d.qrows...)
 			for k, v := range d.verified {
 				verified[k] += v
 			}
-			pending.Add(-int64(len(d.rows)))
+			pending.Add(-int64(d.block.Rows()) - d.unfit)
+			unfit += d.unfit
 			if err = flush(false); err != nil {
 				stop()
 			}
@@ -638,8 +683,8 @@ func (r *Runner) loadSource(ctx context.Context, job *JobConfig, src *ingest.Sou
 	close(chunks)
 	wg.Wait()
 	close(results)
-	if cerr := <-collected; err == nil {
-		err = cerr
+	if cerr := <-collected; err == nil || (cerr != nil && !errors.Is(cerr, context.Canceled)) {
+		err = cerr // a row that did not fit its column explains the cancelled stream
 	}
 	if lerr := <-loaded; lerr != nil {
 		err = lerr // the loader's error explains a cancelled send
@@ -654,6 +699,9 @@ func (r *Runner) loadSource(ctx context.Context, job *JobConfig, src *ingest.Sou
 	stats := st.Stats()
 	sr.Read, sr.Skipped = stats.Read, stats.Blank
 	sr.Rejects, sr.Warnings = stats.RejectsByCode, stats.WarningsByCode
+	if unfit > 0 {
+		sr.Rejects[ingest.CodeRange] += unfit
+	}
 	if len(verified) > 0 {
 		sr.Verified = verified
 	}

@@ -366,3 +366,44 @@ func TestBadConfigurationIsRejectedWhole(t *testing.T) {
 		}
 	}
 }
+
+// TestValueTooLargeForWarehouseIsQuarantined: an amount the source writes
+// correctly but no Decimal(18, 2) column can hold is quarantined with its
+// line, field and reason; the rows around it load and the run commits.
+func TestValueTooLargeForWarehouseIsQuarantined(t *testing.T) {
+	whtest.Each(t, func(t *testing.T, e warehouse.Engine) {
+		ctx := context.Background()
+		file := filepath.Join(t.TempDir(), "predial.csv")
+		huge := []string{
+			"BGA-90001;91000001;Total Enorme;Calle 1;2025;15/01/2025;50000000,00;habitacional;2;250000;123456789012345678901,00",
+			"BGA-90002;91000002;Normal;Calle 2;2025;15/01/2025;50000000,00;habitacional;2;250000;250000",
+		}
+		good := writePredialFile(t, file, 10, nil, huge)
+		r := newRunner(t, e, etl.JobConfig{Name: "bga", Sources: []ingest.SourceConfig{predialSource(file)}})
+		rep, err := r.Run(ctx, "bga")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Loaded != int64(good+1) || rep.Quarantined != 1 || rep.Read != rep.Loaded+rep.Quarantined+rep.Skipped {
+			t.Fatalf("books: %s", rep.Summary())
+		}
+		if rep.Sources[0].Rejects[ingest.CodeRange] != 1 {
+			t.Errorf("rejects by code: %v", rep.Sources[0].Rejects)
+		}
+		if n := count(t, e, "SELECT count() FROM liquidations WHERE liquidation_id = 'BGA-90002'"); n != 1 {
+			t.Errorf("the row after the huge one: %d copies", n)
+		}
+		q, err := e.Query(ctx, "SELECT source_line, field, raw, code, reason FROM quarantine")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(q.Rows) != 1 {
+			t.Fatalf("quarantine: %v", q.Rows)
+		}
+		row := q.Rows[0]
+		if row[0].(uint64) != uint64(good+2) || row[1] != "total_amount" || row[2] != "123456789012345678901" || row[3] != ingest.CodeRange ||
+			!strings.Contains(row[4].(string), "billed_total") {
+			t.Errorf("quarantine row: %v", row)
+		}
+	})
+}

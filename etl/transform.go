@@ -2,6 +2,7 @@ package etl
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/observatorio-civico/observatorio/etl/recompute"
 	"github.com/observatorio-civico/observatorio/ingest"
 	"github.com/observatorio-civico/observatorio/liquidation"
+	"github.com/observatorio-civico/observatorio/warehouse"
 )
 
 // Warehouse columns the ETL writes, per table, in order.
@@ -57,6 +59,14 @@ type transformer struct {
 	rules  *liquidation.Rules
 	runID  string
 	now    time.Time
+	req    *liquidation.Request // a worker's request, refilled for each liquidation
+}
+
+// forWorker is a copy of t for one transform goroutine.
+func (t *transformer) forWorker() *transformer {
+	w := *t
+	w.req = &liquidation.Request{}
+	return &w
 }
 
 // line is the row's position in its source: the physical line for CSV, the
@@ -79,26 +89,35 @@ func dec(d *decimal.Decimal) decimal.Decimal {
 // JSON: what the rules used, so the verification can be re-run and read.
 // Written by hand, in a fixed order: it runs once per source row.
 func liquidationInputs(l *ingest.Liquidation) string {
-	b := make([]byte, 0, 256)
+	return string(appendLiquidationInputs(make([]byte, 0, 256), l))
+}
+
+func appendLiquidationInputs(b []byte, l *ingest.Liquidation) []byte {
+	start := len(b)
 	b = append(b, '{')
-	str := func(k, v string) {
-		if v == "" {
-			return
-		}
-		if len(b) > 1 {
+	key := func(k string) { // keys are plain ASCII: no escaping
+		if len(b) > start+1 {
 			b = append(b, ',')
 		}
-		b = strconv.AppendQuote(append(strconv.AppendQuote(b, k), ':'), v)
+		b = append(append(append(b, '"'), k...), '"', ':')
+	}
+	str := func(k, v string) {
+		if v != "" {
+			key(k)
+			b = appendJSONString(b, v)
+		}
 	}
 	num := func(k string, d *decimal.Decimal) {
 		if d != nil {
-			str(k, d.String())
+			key(k)
+			b = append(appendDecimal(append(b, '"'), *d), '"')
 		}
 	}
 	str("periodo", l.Period)
 	str("destino", l.Destino)
 	if l.Estrato != nil {
-		str("estrato", strconv.Itoa(*l.Estrato))
+		key("estrato")
+		b = append(strconv.AppendInt(append(b, '"'), int64(*l.Estrato), 10), '"')
 	}
 	str("sector", l.Sector)
 	num("avaluo", l.Avaluo)
@@ -119,7 +138,72 @@ func liquidationInputs(l *ingest.Liquidation) string {
 	num("intereses", l.Interest)
 	num("sanciones", l.Sanctions)
 	num("retenciones", l.Withholdings)
-	return string(append(b, '}'))
+	return append(b, '}')
+}
+
+// appendJSONString appends s as a JSON string. Source text reaches here
+// as valid UTF-8 (the normalizer rejects anything else); quotes,
+// backslashes and control characters are escaped.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c == '\n':
+			b = append(b, '\\', 'n')
+		case c == '\t':
+			b = append(b, '\\', 't')
+		case c == '\r':
+			b = append(b, '\\', 'r')
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
+}
+
+// appendDecimal appends d.String() (plain notation, trailing fraction
+// zeros trimmed) without formatting a big.Int when the coefficient fits
+// in an int64, which every amount in pesos does.
+func appendDecimal(b []byte, d decimal.Decimal) []byte {
+	exp := int(d.Exponent())
+	if !decimal.TrimTrailingZeros || decimal.UseScientificNotation || exp > 0 || exp < -18 || d.NumDigits() > 18 {
+		return append(b, d.String()...)
+	}
+	c := d.CoefficientInt64()
+	if c < 0 {
+		b = append(b, '-')
+		c = -c
+	}
+	if exp == 0 {
+		return strconv.AppendInt(b, c, 10)
+	}
+	var digits [20]byte
+	ds := strconv.AppendInt(digits[:0], c, 10)
+	frac := -exp
+	var whole, fraction []byte
+	zeros := 0
+	if len(ds) > frac {
+		whole, fraction = ds[:len(ds)-frac], ds[len(ds)-frac:]
+	} else {
+		whole, zeros, fraction = []byte{'0'}, frac-len(ds), ds
+	}
+	for len(fraction) > 0 && fraction[len(fraction)-1] == '0' {
+		fraction = fraction[:len(fraction)-1]
+	}
+	b = append(b, whole...)
+	if len(fraction) == 0 {
+		return b
+	}
+	b = append(b, '.')
+	for range zeros {
+		b = append(b, '0')
+	}
+	return append(b, fraction...)
 }
 
 func baseAmount(l *ingest.Liquidation) decimal.Decimal {
@@ -163,8 +247,15 @@ func verificationDetail(v *liquidation.Verification) string {
 	return string(b)
 }
 
-func (t *transformer) liquidation(l *ingest.Liquidation) []any {
-	v := t.rules.Verify(recompute.Request(t.rules, l))
+// liquidation writes a liquidation's row (LiquidationColumns) and returns
+// its verification status.
+func (t *transformer) liquidation(b *warehouse.Block, l *ingest.Liquidation) string {
+	req := t.req
+	if req == nil {
+		req = &liquidation.Request{}
+	}
+	recompute.Fill(req, t.rules, l)
+	v := t.rules.Verify(req)
 	expected, diff := l.TotalAmount, decimal.Zero
 	if v.Total != nil {
 		diff = v.Total.Difference
@@ -177,15 +268,51 @@ func (t *transformer) liquidation(l *ingest.Liquidation) []any {
 		due = *l.DueDate
 	}
 	o := &l.Origin
-	return []any{l.LiquidationID, l.MunicipalityCode, l.Tax, l.TaxYear, t.pseudo.Pseudonym(l.TaxpayerID), l.TaxpayerKind,
-		l.FilingChannel, l.IssueDate.Time(), due.Time(), baseAmount(l), liquidationInputs(l), l.TotalAmount, expected,
-		string(v.Status), diff, verificationDetail(v), o.Source, o.File, line(o), t.runID, t.now}
+	b.String(l.LiquidationID)
+	b.String(l.MunicipalityCode)
+	b.String(l.Tax)
+	b.Int(int64(l.TaxYear))
+	var scratch [512]byte // the pseudonym, then the inputs: no allocation per row
+	b.StringBytes(t.pseudo.AppendPseudonym(scratch[:0], l.TaxpayerID))
+	b.String(l.TaxpayerKind)
+	b.String(l.FilingChannel)
+	b.Time(l.IssueDate.Time())
+	b.Time(due.Time())
+	b.Decimal(baseAmount(l))
+	b.StringBytes(appendLiquidationInputs(scratch[:0], l))
+	b.Decimal(l.TotalAmount)
+	b.Decimal(expected)
+	b.String(string(v.Status))
+	b.Decimal(diff)
+	b.String(verificationDetail(v))
+	t.provenance(b, o, o.Source)
+	return string(v.Status)
 }
 
-func (t *transformer) payment(p *ingest.Payment) []any {
-	o := &p.Origin
-	return []any{p.PaymentID, p.LiquidationID, p.MunicipalityCode, p.Tax, p.TaxYear, t.pseudo.Pseudonym(p.TaxpayerID),
-		p.PaidAt.UTC(), dayIn(p.PaidAt, bogota), p.Amount, p.Channel, o.Source, o.File, line(o), t.runID, t.now}
+// provenance writes the columns every source row ends with: source, file,
+// line, run and load time.
+func (t *transformer) provenance(b *warehouse.Block, o *ingest.Origin, source string) {
+	b.String(source)
+	b.String(o.File)
+	b.Int(line(o))
+	b.String(t.runID)
+	b.Time(t.now)
+}
+
+// payment writes a payment's row (PaymentColumns).
+func (t *transformer) payment(b *warehouse.Block, p *ingest.Payment) {
+	b.String(p.PaymentID)
+	b.String(p.LiquidationID)
+	b.String(p.MunicipalityCode)
+	b.String(p.Tax)
+	b.Int(int64(p.TaxYear))
+	var scratch [64]byte
+	b.StringBytes(t.pseudo.AppendPseudonym(scratch[:0], p.TaxpayerID))
+	b.Time(p.PaidAt)
+	b.Time(dayIn(p.PaidAt, bogota))
+	b.Decimal(p.Amount)
+	b.String(p.Channel)
+	t.provenance(b, &p.Origin, p.Origin.Source)
 }
 
 func (t *transformer) gel(g *ingest.GELMeasurement) []any {
@@ -222,25 +349,54 @@ func (t *transformer) entity(e *ingest.Entity) []any {
 	return []any{e.MunicipalityCode, e.DepartmentCode, e.DepartmentName, e.MunicipalityName, kind, t.now}
 }
 
-// row converts any record to its table's row.
-func (t *transformer) row(r ingest.Record) []any {
+// write appends a record's row to its table's block and returns the
+// liquidation's verification status ("" for other records). Liquidations
+// and payments, the large tables, are written value by value; the others
+// go through a row of values.
+func (t *transformer) write(b *warehouse.Block, r ingest.Record) (string, error) {
+	var status string
 	switch x := r.(type) {
 	case *ingest.Liquidation:
-		return t.liquidation(x)
+		status = t.liquidation(b, x)
 	case *ingest.Payment:
-		return t.payment(x)
+		t.payment(b, x)
 	case *ingest.GELMeasurement:
-		return t.gel(x)
+		return "", b.AppendRow(t.gel(x))
 	case *ingest.BudgetLine:
-		return t.budget(x)
+		return "", b.AppendRow(t.budget(x))
 	case *ingest.Entity:
-		return t.entity(x)
+		return "", b.AppendRow(t.entity(x))
 	case *ingest.GELActionItem:
-		return t.gelAction(x)
+		return "", b.AppendRow(t.gelAction(x))
 	case *ingest.GDIndexScore:
-		return t.gdIndex(x)
+		return "", b.AppendRow(t.gdIndex(x))
+	default:
+		return "", fmt.Errorf("registro de tipo %T sin tabla", r)
 	}
-	return nil
+	return status, b.EndRow()
+}
+
+// sourceFieldOf names the source field behind a warehouse column, where
+// the column holds one field as it is.
+var sourceFieldOf = map[string]string{
+	"billed_total": "total_amount", "tax_year": "tax_year", "amount": "amount", "budget_final": "final_budget",
+	"budget_constant_2025": "value_2025", "value": "value", "issue_date": "issue_date", "due_date": "due_date",
+	"paid_at": "paid_at", "measured_on": "measured_on",
+}
+
+// unfitReject is the quarantine entry of a record with a value its
+// warehouse column cannot hold.
+func unfitReject(r ingest.Record, ve *warehouse.ValueError) ingest.Reject {
+	field := sourceFieldOf[ve.Column]
+	if field == "" {
+		field = ve.Column
+	}
+	raw := fmt.Sprint(ve.Value)
+	if d, ok := ve.Value.(decimal.Decimal); ok {
+		raw = d.String()
+	}
+	return ingest.Reject{Origin: *r.Provenance(), Issue: ingest.Issue{Field: field, Raw: raw, Code: ingest.CodeRange,
+		Reason: fmt.Sprintf("el valor no cabe en la columna %s del almacén: %v", ve.Column, ve.Err)}}
 }
 
 // personalOmitted replaces the raw text of a personal field in quarantine:

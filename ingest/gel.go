@@ -113,7 +113,6 @@ func init() {
 			{Name: "source", Type: TypeText, Description: "Documento de donde sale la acción"},
 			{Name: "synthetic", Type: TypeBool, Description: "Verdadero si el dato es sintético (ilustrativo)"},
 		}}, reflect.TypeOf(GELActionItem{}))
-	decoders[KindGELAction] = decodeKind[GELActionItem]
 
 	register(&Schema{Kind: KindGDIndex, Key: []string{"sigep_code", "year", "index"},
 		Description: "Resultado de una entidad en el Índice de Gobierno Digital (FURAG) por vigencia e índice",
@@ -130,7 +129,6 @@ func init() {
 			{Name: "peer_average", Type: TypeDecimal, Min: "0", Max: "100", Description: "Promedio del grupo par (0 a 100)"},
 			{Name: "synthetic", Type: TypeBool, Description: "Verdadero si la fila es sintética (archivos de demostración)"},
 		}}, reflect.TypeOf(GDIndexScore{}))
-	decoders[KindGDIndex] = decodeKind[GDIndexScore]
 }
 
 // igdPresetYAML declares the Índice de Gobierno Digital as datos.gov.co

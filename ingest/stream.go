@@ -14,6 +14,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/gocarina/gocsv"
 )
@@ -29,6 +30,7 @@ type options struct {
 	log       *slog.Logger
 	getenv    func(string) string
 	fetchHook func(*fetcher)
+	gocsv     bool // decode with gocsv instead of the compiled plan (tests compare the two)
 }
 
 // WithState passes what the last successful run of this source left
@@ -84,6 +86,7 @@ type Stream struct {
 	scope  string
 	norm   *normalizer
 	decode batchDecoder
+	gocsv  bool // decode is gocsv's: compact batches first
 	batch  int
 	header []string
 	cells  []string
@@ -128,8 +131,9 @@ func Open(ctx context.Context, cfg SourceConfig, opts ...Option) (*Stream, error
 	if err != nil {
 		return nil, err
 	}
-	s := &Stream{rt: rt, ctx: ctx, batch: o.batch, norm: newNormalizer(rt), decode: decoders[rt.schema.Kind],
+	s := &Stream{rt: rt, ctx: ctx, batch: o.batch, norm: newNormalizer(rt),
 		header: rt.schema.Names(), state: o.state, byName: map[string]*PartInfo{}}
+	s.decode, s.gocsv = decoderFor(rt.schema.Kind, o.gocsv)
 	s.stats.RejectsByCode = map[string]int64{}
 	s.stats.WarningsByCode = s.norm.warnings
 	nf := len(s.header)
@@ -259,7 +263,10 @@ func (s *Stream) nextBatch(ctx context.Context) (typed any, recs []Record, rejs 
 	s.rows, s.orig = rows, orig
 	if len(rows) > 0 {
 		var bad []badRow
-		header, crow := s.compact(rows)
+		header, crow := s.header, rows
+		if s.gocsv {
+			header, crow = s.compact(rows)
+		}
 		typed, recs, bad = s.decode(header, crow, orig)
 		for _, b := range bad {
 			field := ""
@@ -475,12 +482,47 @@ type badRow struct {
 
 type batchDecoder func(header []string, rows [][]string, origins []Origin) (any, []Record, []badRow)
 
-var decoders = map[Kind]batchDecoder{
-	KindLiquidation: decodeKind[Liquidation],
-	KindPayment:     decodeKind[Payment],
-	KindGEL:         decodeKind[GELMeasurement],
-	KindBudgetLine:  decodeKind[BudgetLine],
-	KindEntity:      decodeKind[Entity],
+var (
+	decodersOnce sync.Once
+	planned      map[Kind]batchDecoder // compiled plans (gocsv where a type has none)
+	gocsvOnly    map[Kind]batchDecoder
+)
+
+// decoderFor returns the decoder of a record kind, and whether it is gocsv.
+func decoderFor(k Kind, useGocsv bool) (batchDecoder, bool) {
+	decodersOnce.Do(func() {
+		planned, gocsvOnly = map[Kind]batchDecoder{}, map[Kind]batchDecoder{}
+		add := func(k Kind, plan func() (batchDecoder, error), g batchDecoder) {
+			gocsvOnly[k] = g
+			if d, err := plan(); err == nil {
+				planned[k] = d
+			}
+		}
+		add(KindLiquidation, planFor[Liquidation](KindLiquidation), decodeKind[Liquidation])
+		add(KindPayment, planFor[Payment](KindPayment), decodeKind[Payment])
+		add(KindGEL, planFor[GELMeasurement](KindGEL), decodeKind[GELMeasurement])
+		add(KindBudgetLine, planFor[BudgetLine](KindBudgetLine), decodeKind[BudgetLine])
+		add(KindEntity, planFor[Entity](KindEntity), decodeKind[Entity])
+		add(KindGELAction, planFor[GELActionItem](KindGELAction), decodeKind[GELActionItem])
+		add(KindGDIndex, planFor[GDIndexScore](KindGDIndex), decodeKind[GDIndexScore])
+	})
+	if d, ok := planned[k]; ok && !useGocsv {
+		return d, false
+	}
+	return gocsvOnly[k], true
+}
+
+func planFor[T any, P interface {
+	*T
+	Record
+}](k Kind) func() (batchDecoder, error) {
+	return func() (batchDecoder, error) {
+		plan, err := compilePlan(reflect.TypeFor[T](), schemas[k].Names())
+		if err != nil {
+			return nil, err
+		}
+		return plannedDecoder[T, P](plan), nil
+	}
 }
 
 // decodeKind decodes canonical rows into T with gocsv. Rows were

@@ -416,28 +416,36 @@ func (e *embedded) Insert(ctx context.Context, table string, columns []string, r
 	return e.wrap(head, err)
 }
 
-// insertNative writes rows to a Native file in the spool and has the engine
-// read it with file(): the fast path for every table whose column types the
-// encoder knows (errNotNative otherwise, and the caller sends text).
+// insertNative encodes rows as a Native block (errNotNative when a column
+// type has no Native encoding, and the caller sends text) and inserts it.
 func (e *embedded) insertNative(ctx context.Context, table string, columns, types []string, rows [][]any) error {
 	cols, err := nativeTypes(types)
 	if err != nil {
 		return err
 	}
-	for i, row := range rows {
-		if len(row) != len(columns) {
-			return fmt.Errorf("fila %d de %s: %d valores para %d columnas", i+1, table, len(row), len(columns))
+	l := &TableColumns{Table: table, Columns: columns, types: cols}
+	b := l.NewBlock(len(rows), 64*len(columns))
+	for _, row := range rows {
+		if err := b.AppendRow(row); err != nil {
+			return err
 		}
 	}
-	f, err := os.CreateTemp(e.spool, table+"-*.native")
+	return e.insertBlocks(ctx, []*Block{b})
+}
+
+// insertBlocks writes blocks to a Native file in the spool and has the
+// engine read it with file(): the engine parses no text, and the blocks
+// were encoded by the goroutines that built them.
+func (e *embedded) insertBlocks(ctx context.Context, blocks []*Block) error {
+	l := blocks[0].layout
+	f, err := os.CreateTemp(e.spool, l.Table+"-*.native")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(f.Name())
 	w := bufio.NewWriterSize(f, 1<<20)
-	if err := writeNativeBlock(w, columns, cols, rows); err != nil {
-		f.Close()
-		return fmt.Errorf("%s: %w", table, err)
+	for _, b := range blocks {
+		b.writeNative(w)
 	}
 	if err := w.Flush(); err != nil {
 		f.Close()
@@ -446,7 +454,7 @@ func (e *embedded) insertNative(ctx context.Context, table string, columns, type
 	if err := f.Close(); err != nil {
 		return err
 	}
-	q, err := Bind(insertHead(table, columns)+" SELECT * FROM file({spool_file:String}, 'Native')", P("spool_file", f.Name()))
+	q, err := Bind(insertHead(l.Table, l.Columns)+" SELECT * FROM file({spool_file:String}, 'Native')", P("spool_file", f.Name()))
 	if err != nil {
 		return err
 	}
@@ -456,7 +464,7 @@ func (e *embedded) insertNative(ctx context.Context, table string, columns, type
 	}
 	defer e.release(c)
 	_, _, err = c.Query(q, "TSV")
-	return e.wrap(insertHead(table, columns), err)
+	return e.wrap(insertHead(l.Table, l.Columns), err)
 }
 
 // Close closes the idle pooled connections. It is called at shutdown, after

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"math"
 	"math/big"
 	"time"
@@ -73,85 +72,6 @@ func (c *colType) width() int {
 		return 4
 	}
 	return 0
-}
-
-// writeNativeBlock writes rows as one Native block. Every value goes
-// through colType.fit, the checks both backends share.
-func writeNativeBlock(w *bufio.Writer, columns []string, cols []colType, rows [][]any) error {
-	writeUvarint(w, uint64(len(columns)))
-	writeUvarint(w, uint64(len(rows)))
-	var buf [16]byte
-	for j := range cols {
-		c := &cols[j]
-		writeString(w, columns[j])
-		writeString(w, c.blockType())
-		if c.nullable {
-			for _, row := range rows {
-				if row[j] == nil {
-					w.WriteByte(1)
-				} else {
-					w.WriteByte(0)
-				}
-			}
-		}
-		width := c.width()
-		for i, row := range rows {
-			b := buf[:width]
-			if err := c.encode(w, b, row[j]); err != nil {
-				return fmt.Errorf("fila %d, columna %s: %w", i+1, columns[j], err)
-			}
-		}
-	}
-	return nil
-}
-
-// encode checks v against the column and writes it: strings with their
-// length, other values into b (len(b) == c.width()) and then to w. The
-// common Go types of each kind skip fit's boxing of the checked value; the
-// rest go through fit.
-func (c *colType) encode(w *bufio.Writer, b []byte, v any) error {
-	switch x := v.(type) {
-	case string:
-		if c.kind == kindString {
-			writeString(w, x)
-			return nil
-		}
-	case decimal.Decimal:
-		if c.kind == kindDecimal {
-			d, err := c.roundDecimal(x)
-			if err != nil {
-				return err
-			}
-			putScaled(b, d, c.scale)
-			_, err = w.Write(b)
-			return err
-		}
-	case time.Time:
-		if c.kind == kindDate || c.kind == kindDateTime {
-			x = x.UTC()
-			if err := c.checkTime(x); err != nil {
-				return err
-			}
-			c.putTime(b, x)
-			_, err := w.Write(b)
-			return err
-		}
-	}
-	fv, err := c.fit(v)
-	if err != nil {
-		return err
-	}
-	if c.kind == kindString {
-		s, _ := fv.(string) // "" under a null
-		writeString(w, s)
-		return nil
-	}
-	clear(b)
-	if fv != nil {
-		c.put(b, fv)
-	}
-	_, err = w.Write(b)
-	return err
 }
 
 func (c *colType) putTime(b []byte, t time.Time) {

@@ -32,11 +32,16 @@ func BenchmarkNativeBlock(b *testing.B) {
 			"match", decimal.Zero, "", "bga-predial", "/data/predial_2025.csv", int64(i + 2), "run-1", day}
 	}
 	w := bufio.NewWriterSize(io.Discard, 1<<20)
+	l := &TableColumns{Table: "liquidations", Columns: cols, types: ct}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if err := writeNativeBlock(w, cols, ct, rows); err != nil {
-			b.Fatal(err)
+		blk := l.NewBlock(len(rows), 400)
+		for _, r := range rows {
+			if err := blk.AppendRow(r); err != nil {
+				b.Fatal(err)
+			}
 		}
+		blk.writeNative(w)
 	}
 	b.ReportMetric(float64(b.N*len(rows))/b.Elapsed().Seconds(), "rows/s")
 }

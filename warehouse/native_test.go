@@ -23,7 +23,7 @@ func TestInsertEveryColumnType(t *testing.T) {
 			d Date, dt DateTime, m Decimal(18, 2), w Decimal(38, 2), r Decimal(9, 4),
 			nm Nullable(Decimal(18, 2)), nw Nullable(Decimal(38, 2)), nu Nullable(UInt32), nd Nullable(Date))
 			ENGINE = MergeTree ORDER BY k`
-		for _, tbl := range []string{"tipos_insert", "tipos_literal"} {
+		for _, tbl := range []string{"tipos_insert", "tipos_literal", "tipos_bloque"} {
 			if err := e.Exec(ctx, "CREATE TABLE "+tbl+" "+ddl); err != nil {
 				t.Fatal(err)
 			}
@@ -77,6 +77,46 @@ func TestInsertEveryColumnType(t *testing.T) {
 			t.Errorf("insert stored\n%s\nliterals stored\n%s", got, want)
 		}
 
+		// The same rows as blocks filled by the typed appenders (the ETL's
+		// path), over two blocks in one insert.
+		tc, err := warehouse.ColumnsOf(ctx, e, "tipos_bloque", cols)
+		if err != nil {
+			t.Fatal(err)
+		}
+		blocks := []*warehouse.Block{tc.NewBlock(2, 100), tc.NewBlock(1, 100)}
+		for i, row := range rows {
+			b := blocks[min(i, 1)]
+			for _, v := range row {
+				switch x := v.(type) {
+				case string:
+					b.String(x)
+				case int:
+					b.Int(int64(x))
+				case int64:
+					b.Int(x)
+				case uint64:
+					b.Int(int64(x))
+				case decimal.Decimal:
+					b.Decimal(x)
+				case time.Time:
+					b.Time(x)
+				case nil:
+					b.Null()
+				default:
+					b.Value(x)
+				}
+			}
+			if err := b.EndRow(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := warehouse.InsertBlocks(ctx, e, blocks); err != nil {
+			t.Fatal(err)
+		}
+		if blk := dump("tipos_bloque"); blk != want {
+			t.Errorf("blocks stored\n%s\nliterals stored\n%s", blk, want)
+		}
+
 		// Values that do not fit are errors naming the column on both
 		// backends (the server's driver alone would wrap 65536 to 0), and
 		// nothing of the batch is stored.
@@ -97,6 +137,10 @@ func TestInsertEveryColumnType(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), "columna "+bad.col) {
 				t.Errorf("%s: the error does not name column %s: %v", bad.name, bad.col, err)
+			}
+			b := tc.NewBlock(1, 100)
+			if err := b.AppendRow(bad.row); err == nil || !strings.Contains(err.Error(), "columna "+bad.col) {
+				t.Errorf("%s: a block took the row or its error does not name column %s: %v", bad.name, bad.col, err)
 			}
 		}
 		if after := dump("tipos_insert"); after != got {

@@ -19,25 +19,31 @@ import (
 )
 
 // Line codes of the published amounts, by tax (see liquidation/README.md).
+// (Lists, not maps: they are walked once per source row.)
+type line struct {
+	code string
+	get  func(*ingest.Liquidation) *decimal.Decimal
+}
+
 var (
-	predialLines = map[string]func(*ingest.Liquidation) *decimal.Decimal{
-		"P04": func(l *ingest.Liquidation) *decimal.Decimal { return l.TaxAmount },
-		"P05": func(l *ingest.Liquidation) *decimal.Decimal { return l.SobretasaAmbiental },
-		"P06": func(l *ingest.Liquidation) *decimal.Decimal { return l.SobretasaBomberil },
-		"P08": func(l *ingest.Liquidation) *decimal.Decimal { return l.Discount },
-		"P10": func(l *ingest.Liquidation) *decimal.Decimal { return l.Interest },
+	predialLines = []line{
+		{"P04", func(l *ingest.Liquidation) *decimal.Decimal { return l.TaxAmount }},
+		{"P05", func(l *ingest.Liquidation) *decimal.Decimal { return l.SobretasaAmbiental }},
+		{"P06", func(l *ingest.Liquidation) *decimal.Decimal { return l.SobretasaBomberil }},
+		{"P08", func(l *ingest.Liquidation) *decimal.Decimal { return l.Discount }},
+		{"P10", func(l *ingest.Liquidation) *decimal.Decimal { return l.Interest }},
 	}
-	icaLines = map[string]func(*ingest.Liquidation) *decimal.Decimal{
-		"20": func(l *ingest.Liquidation) *decimal.Decimal { return l.TaxAmount },
-		"21": func(l *ingest.Liquidation) *decimal.Decimal { return l.AvisosTableros },
-		"23": func(l *ingest.Liquidation) *decimal.Decimal { return l.SobretasaBomberil },
-		"31": func(l *ingest.Liquidation) *decimal.Decimal { return l.Sanctions },
-		"37": func(l *ingest.Liquidation) *decimal.Decimal { return l.Interest },
+	icaLines = []line{
+		{"20", func(l *ingest.Liquidation) *decimal.Decimal { return l.TaxAmount }},
+		{"21", func(l *ingest.Liquidation) *decimal.Decimal { return l.AvisosTableros }},
+		{"23", func(l *ingest.Liquidation) *decimal.Decimal { return l.SobretasaBomberil }},
+		{"31", func(l *ingest.Liquidation) *decimal.Decimal { return l.Sanctions }},
+		{"37", func(l *ingest.Liquidation) *decimal.Decimal { return l.Interest }},
 	}
-	reteicaLines = map[string]func(*ingest.Liquidation) *decimal.Decimal{
-		"R02": func(l *ingest.Liquidation) *decimal.Decimal { return l.TaxAmount },
-		"R05": func(l *ingest.Liquidation) *decimal.Decimal { return l.Sanctions },
-		"R06": func(l *ingest.Liquidation) *decimal.Decimal { return l.Interest },
+	reteicaLines = []line{
+		{"R02", func(l *ingest.Liquidation) *decimal.Decimal { return l.TaxAmount }},
+		{"R05", func(l *ingest.Liquidation) *decimal.Decimal { return l.Sanctions }},
+		{"R06", func(l *ingest.Liquidation) *decimal.Decimal { return l.Interest }},
 	}
 )
 
@@ -60,7 +66,24 @@ func date(d *ingest.Date) liquidation.Date {
 // answers "unverifiable" naming what is missing instead of guessing.
 // rules date a ReteICA declaration's withheld payments (see periodEnd).
 func Request(rules *liquidation.Rules, l *ingest.Liquidation) *liquidation.Request {
-	req := &liquidation.Request{
+	req := &liquidation.Request{}
+	Fill(req, rules, l)
+	return req
+}
+
+// Fill is Request into req, reusing its map of declared lines and its
+// predial inputs: the ETL verifies row after row with one request per
+// worker. Nothing of the previous request remains.
+func Fill(req *liquidation.Request, rules *liquidation.Rules, l *ingest.Liquidation) {
+	declared, predial := req.Declared, req.Predial
+	if declared == nil {
+		declared = map[string]decimal.Decimal{}
+	}
+	clear(declared)
+	if predial == nil {
+		predial = &liquidation.PredialInput{}
+	}
+	*req = liquidation.Request{
 		ID:           l.LiquidationID,
 		Tax:          l.Tax,
 		Municipality: l.MunicipalityCode,
@@ -69,18 +92,18 @@ func Request(rules *liquidation.Rules, l *ingest.Liquidation) *liquidation.Reque
 		// compared before any payment, so no payment date is implied.
 		FilingDate:    date(&l.IssueDate),
 		DeclaredTotal: decimal.NullDecimal{Decimal: l.TotalAmount, Valid: true},
-		Declared:      map[string]decimal.Decimal{},
+		Declared:      declared,
 	}
-	var lines map[string]func(*ingest.Liquidation) *decimal.Decimal
+	var lines []line
 	switch l.Tax {
 	case ingest.TaxPredial:
 		lines = predialLines
 		req.FilingDate = liquidation.Date{}
-		p := &liquidation.PredialInput{Avaluo: nd(l.Avaluo), Destino: l.Destino, ImpuestoAnterior: nd(l.PriorYearTax)}
+		*predial = liquidation.PredialInput{Avaluo: nd(l.Avaluo), Destino: l.Destino, ImpuestoAnterior: nd(l.PriorYearTax)}
 		if l.Estrato != nil {
-			p.Estrato = *l.Estrato
+			predial.Estrato = *l.Estrato
 		}
-		req.Predial = p
+		req.Predial = predial
 	case ingest.TaxICA:
 		lines = icaLines
 		in := &liquidation.ICAInput{
@@ -121,12 +144,11 @@ func Request(rules *liquidation.Rules, l *ingest.Liquidation) *liquidation.Reque
 			Pagos:   []liquidation.ReteICAPago{{Base: nd(base), CIIU: l.CIIU, Tipo: "compras", Fecha: paid}},
 		}
 	}
-	for code, get := range lines {
-		if v := get(l); v != nil {
-			req.Declared[code] = *v
+	for _, ln := range lines {
+		if v := ln.get(l); v != nil {
+			req.Declared[ln.code] = *v
 		}
 	}
-	return req
 }
 
 var periodsCache sync.Map // "rules pointer|municipality|year" -> number of ReteICA periods
