@@ -279,15 +279,9 @@ func selectSQL(d *Dataset, cutoff time.Time, r rules) (string, []warehouse.Param
 	}
 	cols := strings.Join(d.ColumnNames(), ", ")
 	if b, ok := d.build.(recordBuild); ok {
-		// The size of each class is counted in two GROUP BYs (distinct
-		// pairs, then pairs per class) rather than uniqExact per class:
-		// uniqExact keeps every distinct value of a class in one state, in
-		// memory (the liquidations' classes hold millions of taxpayers),
-		// while a plain GROUP BY continues on disk past query_memory_mb.
 		qi := strings.Join(d.QuasiIdentifiers(), ", ")
 		return "SELECT " + cols + " FROM (\n" + q.SQL + "\n) AS q\n" +
-			"ALL INNER JOIN (\nSELECT " + qi + ", count() AS clase FROM (\nSELECT " + qi + " FROM (\n" + q.SQL + "\n) AS q2\n" +
-			"GROUP BY " + qi + ", " + b.distinct + "\n) AS p\n" +
+			"ALL INNER JOIN (\nSELECT " + qi + ", uniqExact(" + b.distinct + ") AS clase FROM (\n" + q.SQL + "\n) AS q2\n" +
 			"GROUP BY " + qi + " HAVING clase >= {k:UInt64}\n) AS c USING (" + qi + ")", params, nil
 	}
 	return "SELECT " + cols + " FROM (\n" + q.SQL + "\n) AS q", params, nil
