@@ -9,6 +9,7 @@ import (
 	"hash/fnv"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -280,8 +281,12 @@ func selectSQL(d *Dataset, cutoff time.Time, r rules) (string, []warehouse.Param
 	cols := strings.Join(d.ColumnNames(), ", ")
 	if b, ok := d.build.(recordBuild); ok {
 		qi := strings.Join(d.QuasiIdentifiers(), ", ")
+		// A class is published when it has at least k distinct taxpayers.
+		// uniqUpTo(k) stops counting past k and keeps at most k + 1
+		// values per class, where uniqExact kept every taxpayer of the
+		// class: memory that grew with the data (issue 4's budget).
 		return "SELECT " + cols + " FROM (\n" + q.SQL + "\n) AS q\n" +
-			"ALL INNER JOIN (\nSELECT " + qi + ", uniqExact(" + b.distinct + ") AS clase FROM (\n" + q.SQL + "\n) AS q2\n" +
+			"ALL INNER JOIN (\nSELECT " + qi + ", uniqUpTo(" + strconv.Itoa(r.k) + ")(" + b.distinct + ") AS clase FROM (\n" + q.SQL + "\n) AS q2\n" +
 			"GROUP BY " + qi + " HAVING clase >= {k:UInt64}\n) AS c USING (" + qi + ")", params, nil
 	}
 	return "SELECT " + cols + " FROM (\n" + q.SQL + "\n) AS q", params, nil
