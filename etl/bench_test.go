@@ -80,7 +80,9 @@ SETTINGS format_csv_delimiter = ';', input_format_with_names_use_header = 0`, wa
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		r := newRunner(&testing.T{}, e, etl.JobConfig{Name: fmt.Sprintf("bench-%d", i), Sources: []ingest.SourceConfig{predialSource(file)}})
-		r.Config.BatchSize = 50000
+		// The default batch size unless OBSERVATORIO_BENCH_BATCH says
+		// otherwise (the runner's test configuration uses tiny batches).
+		r.Config.BatchSize = etl.DefaultBatchSize
 		if v, err := strconv.Atoi(os.Getenv("OBSERVATORIO_BENCH_BATCH")); err == nil && v > 0 {
 			r.Config.BatchSize = v
 		}

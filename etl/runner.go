@@ -500,10 +500,7 @@ func (r *Runner) loadSource(ctx context.Context, job *JobConfig, src *ingest.Sou
 	for _, f := range st.Schema().PersonalFields() {
 		personal[f] = true
 	}
-	batch := r.Config.BatchSize
-	if batch <= 0 {
-		batch = 20000
-	}
+	batch := r.Config.batchSize()
 	tc, err := warehouse.ColumnsOf(ctx, r.Eng, table, cols)
 	if err != nil {
 		return nil, nil, err
@@ -512,12 +509,14 @@ func (r *Runner) loadSource(ctx context.Context, job *JobConfig, src *ingest.Sou
 	// in order); transform workers, one per core, turn records into rows
 	// (pseudonyms, the liquidation core's recomputation, the inputs JSON)
 	// written straight into blocks of the warehouse's Native encoding,
-	// which is independent per row; a collector gathers blocks into
-	// batches and a loader inserts them. The channels between them hold a
-	// few batches at most, so memory stays bounded whatever the file size.
+	// which is independent per row; a collector adds the blocks to a
+	// spool (on the embedded engine a file, so the block is recycled at
+	// once) and a loader inserts each full spool while the next one
+	// fills. The channels between them hold a few blocks and at most two
+	// spools, so memory stays bounded whatever the file size.
 	type load struct {
-		blocks []*warehouse.Block // rows of the source's table
-		qrows  [][]any            // or quarantined rows
+		spool *warehouse.Spool // rows of the source's table
+		qrows [][]any          // or quarantined rows
 	}
 	type chunk struct {
 		recs []ingest.Record
@@ -535,17 +534,20 @@ func (r *Runner) loadSource(ctx context.Context, job *JobConfig, src *ingest.Sou
 	workers := runtime.GOMAXPROCS(0)
 	chunks := make(chan chunk, workers)
 	results := make(chan done, workers)
-	loads := make(chan load, 2)
+	loads := make(chan load, 1)
 	loaded := make(chan error, 1)
 	go func() {
 		var err error
 		for l := range loads {
 			if err != nil {
+				if l.spool != nil {
+					l.spool.Close()
+				}
 				continue
 			}
-			if l.blocks != nil {
-				if err = warehouse.InsertBlocks(lctx, r.Eng, l.blocks); err == nil {
-					tc.Recycle(l.blocks)
+			if l.spool != nil {
+				if err = l.spool.Insert(lctx); err == nil {
+					tc.Recycle(l.spool.Blocks())
 				}
 			} else {
 				err = r.Eng.Insert(lctx, "quarantine", QuarantineColumns, l.qrows)
@@ -609,9 +611,13 @@ func (r *Runner) loadSource(ctx context.Context, job *JobConfig, src *ingest.Sou
 	var unfit int64
 	collected := make(chan error, 1)
 	go func() {
-		var blocks []*warehouse.Block
-		var rows int
+		var spool *warehouse.Spool
 		var qrows [][]any
+		defer func() {
+			if spool != nil {
+				spool.Close()
+			}
+		}()
 		send := func(l load) error {
 			select {
 			case loads <- l:
@@ -621,12 +627,13 @@ func (r *Runner) loadSource(ctx context.Context, job *JobConfig, src *ingest.Sou
 			}
 		}
 		flush := func(force bool) error {
-			if rows > 0 && (force || rows >= batch) {
-				if err := send(load{blocks: blocks}); err != nil {
+			if spool != nil && spool.Rows() > 0 && (force || spool.Rows() >= batch) {
+				n := spool.Rows()
+				if err := send(load{spool: spool}); err != nil {
 					return err
 				}
-				queued.Add(int64(rows))
-				blocks, rows = nil, 0
+				spool = nil
+				queued.Add(int64(n))
 			}
 			if len(qrows) > 0 && (force || len(qrows) >= batch) {
 				if err := send(load{qrows: qrows}); err != nil {
@@ -637,6 +644,19 @@ func (r *Runner) loadSource(ctx context.Context, job *JobConfig, src *ingest.Sou
 			}
 			return nil
 		}
+		add := func(b *warehouse.Block) error {
+			if spool == nil {
+				var err error
+				if spool, err = warehouse.NewSpool(lctx, r.Eng, tc); err != nil {
+					return err
+				}
+			}
+			written, err := spool.Add(b)
+			if written {
+				tc.Recycle([]*warehouse.Block{b})
+			}
+			return err
+		}
 		var err error
 		for d := range results {
 			if err != nil {
@@ -646,15 +666,18 @@ func (r *Runner) loadSource(ctx context.Context, job *JobConfig, src *ingest.Sou
 				stop()
 				continue
 			}
-			if n := d.block.Rows(); n > 0 {
-				blocks = append(blocks, d.block)
-				rows += n
+			rows := d.block.Rows()
+			if rows > 0 {
+				if err = add(d.block); err != nil {
+					stop()
+					continue
+				}
 			}
 			qrows = append(qrows, d.qrows...)
 			for k, v := range d.verified {
 				verified[k] += v
 			}
-			pending.Add(-int64(d.block.Rows()) - d.unfit)
+			pending.Add(-int64(rows) - d.unfit)
 			unfit += d.unfit
 			if err = flush(false); err != nil {
 				stop()

@@ -1,7 +1,6 @@
 package warehouse
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -12,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/observatorio-civico/observatorio/warehouse/chdb"
@@ -89,6 +90,11 @@ type embedded struct {
 	spool string
 	// spillSettings bound the memory of each statement (QueryMemoryMB).
 	spillSettings []string
+	// purgeAfter: statements that held a connection this long are
+	// followed by an allocator purge (PurgeAfterMS); acquired holds when
+	// each connection in use was taken.
+	purgeAfter time.Duration
+	acquired   sync.Map
 }
 
 func openEmbedded(ctx context.Context, cfg Config) (Engine, error) {
@@ -107,7 +113,11 @@ func openEmbedded(ctx context.Context, cfg Config) (Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	loaded := allocatorConf(cfg.Embedded.AllocatorDecayMS)
+	decay := -1
+	if cfg.Embedded.AllocatorDecayMS != nil {
+		decay = *cfg.Embedded.AllocatorDecayMS
+	}
+	loaded := allocatorConf(decay)
 	err = chdb.Load(lib)
 	loaded()
 	if err != nil {
@@ -140,11 +150,12 @@ func openEmbedded(ctx context.Context, cfg Config) (Engine, error) {
 			// merge: 55 MB more for the export of 1.1M rows, and no faster.
 			"SET read_in_order_use_buffering = 0",
 		},
-		spool: spool,
-		db:    cfg.Database,
-		args:  []string{"--path=" + dir},
-		pool:  make(chan *chdb.Conn, n),
-		slots: make(chan struct{}, n),
+		spool:      spool,
+		purgeAfter: purgeAfter(cfg.Embedded.PurgeAfterMS),
+		db:         cfg.Database,
+		args:       []string{"--path=" + dir},
+		pool:       make(chan *chdb.Conn, n),
+		slots:      make(chan struct{}, n),
 	}
 	for i := 0; i < n; i++ {
 		e.slots <- struct{}{}
@@ -160,6 +171,16 @@ func openEmbedded(ctx context.Context, cfg Config) (Engine, error) {
 	}
 	e.release(c)
 	return e, nil
+}
+
+func purgeAfter(ms int) time.Duration {
+	switch {
+	case ms < 0:
+		return 0
+	case ms == 0:
+		return 100 * time.Millisecond
+	}
+	return time.Duration(ms) * time.Millisecond
 }
 
 // jemallocConfEnv is the variable the allocator inside libchdb.so reads its
@@ -211,6 +232,14 @@ func (e *embedded) connect(first bool) (*chdb.Conn, error) {
 }
 
 func (e *embedded) acquire(ctx context.Context) (*chdb.Conn, error) {
+	c, err := e.take(ctx)
+	if err == nil && e.purgeAfter > 0 {
+		e.acquired.Store(c, time.Now())
+	}
+	return c, err
+}
+
+func (e *embedded) take(ctx context.Context) (*chdb.Conn, error) {
 	select {
 	case c := <-e.pool:
 		return c, nil
@@ -231,7 +260,20 @@ func (e *embedded) acquire(ctx context.Context) (*chdb.Conn, error) {
 	}
 }
 
-func (e *embedded) release(c *chdb.Conn) { e.pool <- c }
+// release returns a connection to the pool. After a long statement the
+// allocator is told to purge what the statement freed (PurgeAfterMS): it
+// would otherwise keep it until it allocates again.
+func (e *embedded) release(c *chdb.Conn) {
+	if since, ok := e.acquired.LoadAndDelete(c); ok && e.purgeAfter > 0 && time.Since(since.(time.Time)) >= e.purgeAfter {
+		c.Query("SYSTEM JEMALLOC PURGE", "TSV")
+	}
+	e.pool <- c
+}
+
+func (e *embedded) releaseNoPurge(c *chdb.Conn) {
+	e.acquired.Delete(c)
+	e.pool <- c
+}
 
 func (e *embedded) Kind() string     { return "embedded" }
 func (e *embedded) Database() string { return e.db }
@@ -433,38 +475,91 @@ func (e *embedded) insertNative(ctx context.Context, table string, columns, type
 	return e.insertBlocks(ctx, []*Block{b})
 }
 
-// insertBlocks writes blocks to a Native file in the spool and has the
-// engine read it with file(): the engine parses no text, and the blocks
-// were encoded by the goroutines that built them.
+// insertBlocks inserts blocks through a Spool: the engine parses no
+// text, and the blocks were encoded by the goroutines that built them.
 func (e *embedded) insertBlocks(ctx context.Context, blocks []*Block) error {
-	l := blocks[0].layout
-	f, err := os.CreateTemp(e.spool, l.Table+"-*.native")
+	s, err := NewSpool(ctx, e, blocks[0].layout)
 	if err != nil {
 		return err
 	}
-	defer os.Remove(f.Name())
-	w := bufio.NewWriterSize(f, 1<<20)
+	defer s.Close()
 	for _, b := range blocks {
-		b.writeNative(w)
+		if _, err := s.Add(b); err != nil {
+			return err
+		}
 	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return err
+	return s.Insert(ctx)
+}
+
+var streamSeq atomic.Int64
+
+// openStream starts an INSERT that reads Native blocks from a named pipe
+// in the spool directory (file() reads a pipe like a file) and returns the
+// pipe's write end once the engine has opened it, and the channel the
+// insert's result arrives on when the write end is closed.
+func (e *embedded) openStream(ctx context.Context, tc *TableColumns) (*os.File, <-chan error, error) {
+	path := filepath.Join(e.spool, fmt.Sprintf("%s-%d-%d.fifo", tc.Table, os.Getpid(), streamSeq.Add(1)))
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		return nil, nil, fmt.Errorf("no se pudo crear la tubería de inserción: %w", err)
 	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	q, err := Bind(insertHead(l.Table, l.Columns)+" SELECT * FROM file({spool_file:String}, 'Native')", P("spool_file", f.Name()))
+	head := insertHead(tc.Table, tc.Columns)
+	// The structure is given, so the engine does not read the pipe to
+	// infer it (what it read would be lost to the insert).
+	q, err := Bind(head+" SELECT * FROM file({spool_file:String}, 'Native', {structure:String})",
+		P("spool_file", path), P("structure", tc.structure()))
 	if err != nil {
-		return err
+		os.Remove(path)
+		return nil, nil, err
 	}
 	c, err := e.acquire(ctx)
 	if err != nil {
-		return err
+		os.Remove(path)
+		return nil, nil, err
 	}
-	defer e.release(c)
-	_, _, err = c.Query(q, "TSV")
-	return e.wrap(insertHead(l.Table, l.Columns), err)
+	done := make(chan error, 1)
+	go func() {
+		// No purge after a streamed insert: it holds its connection while
+		// the ETL produces its rows, not while it allocates, and the next
+		// insert reuses what this one freed (a purge after each cost the
+		// engine 1 µs of CPU more per row, etl/BENCHMARKS.md).
+		defer e.releaseNoPurge(c)
+		_, _, err := c.Query(q, "TSV")
+		done <- e.wrap(head, err)
+	}()
+	// Opening the write end fails with ENXIO until the engine has opened
+	// the read end; an insert that fails before that ends the wait.
+	for wait := 50 * time.Microsecond; ; wait = min(2*wait, 20*time.Millisecond) {
+		f, err := os.OpenFile(path, os.O_WRONLY|syscall.O_NONBLOCK, 0)
+		if err == nil {
+			os.Remove(path) // both ends are open: the name is not needed
+			setPipeSize(f, 1<<20)
+			return f, done, nil
+		}
+		if !errors.Is(err, syscall.ENXIO) {
+			os.Remove(path)
+			return nil, nil, fmt.Errorf("no se pudo abrir la tubería de inserción: %w", err)
+		}
+		select {
+		case ierr := <-done:
+			os.Remove(path)
+			if ierr == nil {
+				ierr = errors.New("la inserción terminó sin leer la tubería")
+			}
+			return nil, nil, ierr
+		case <-time.After(wait):
+		}
+	}
+}
+
+// setPipeSize enlarges a pipe's buffer (F_SETPIPE_SZ), so that the writer
+// and the engine switch less often; the default 64 KiB stays if refused.
+func setPipeSize(f *os.File, n int) {
+	const fSetPipeSz = 1031
+	if sc, err := f.SyscallConn(); err == nil {
+		sc.Control(func(fd uintptr) {
+			syscall.Syscall(syscall.SYS_FCNTL, fd, fSetPipeSz, uintptr(n))
+		})
+	}
 }
 
 // Close closes the idle pooled connections. It is called at shutdown, after

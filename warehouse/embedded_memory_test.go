@@ -18,21 +18,21 @@ import (
 const memChildEnv = "OBSERVATORIO_TEST_MEM_CHILD"
 
 // TestEmbeddedReturnsFreedMemory: after a statement that holds a few hundred
-// MB, the process gives that memory back when it ends (allocator_decay_ms
-// 0, the default). With the library's own setting (negative) the process
-// kept it; that case is logged for comparison, since what the library does
-// by itself is not ours to assert.
+// MB, the process gives that memory back when it ends (the default: the
+// allocator is purged after statements of 100 ms or more). Without the
+// purge (purge_after_ms -1) the process kept it; that case is logged for
+// comparison, since what the library does by itself is not ours to assert.
 func TestEmbeddedReturnsFreedMemory(t *testing.T) {
 	if os.Getenv(memChildEnv) != "" {
 		embeddedMemoryChild(t)
 		return
 	}
-	run := func(decay int) (before, after int) {
+	run := func(mode string) (before, after int) {
 		cmd := exec.Command(os.Args[0], "-test.run", "^TestEmbeddedReturnsFreedMemory$", "-test.count=1")
-		cmd.Env = append(os.Environ(), memChildEnv+"="+strconv.Itoa(decay), "OBSERVATORIO_TEST_MEM_DIR="+t.TempDir())
+		cmd.Env = append(os.Environ(), memChildEnv+"="+mode, "OBSERVATORIO_TEST_MEM_DIR="+t.TempDir())
 		out, err := cmd.CombinedOutput()
 		if err != nil {
-			t.Fatalf("proceso hijo (allocator_decay_ms %d): %v\n%s", decay, err, out)
+			t.Fatalf("proceso hijo (%s): %v\n%s", mode, err, out)
 		}
 		for _, line := range strings.Split(string(out), "\n") {
 			if _, err := fmt.Sscanf(strings.TrimSpace(line), "anon_mb %d %d", &before, &after); err == nil {
@@ -42,20 +42,22 @@ func TestEmbeddedReturnsFreedMemory(t *testing.T) {
 		t.Fatalf("el proceso hijo no informó su memoria:\n%s", out)
 		return 0, 0
 	}
-	before, after := run(0)
-	t.Logf("allocator_decay_ms 0: memoria anónima %d MB antes, %d MB después de la consulta", before, after)
+	before, after := run("omision")
+	t.Logf("configuración por omisión: memoria anónima %d MB antes, %d MB después de la consulta", before, after)
 	if after-before > 60 {
-		t.Errorf("con allocator_decay_ms 0 el proceso retuvo %d MB después de la consulta (de %d a %d MB)", after-before, before, after)
+		t.Errorf("con la configuración por omisión el proceso retuvo %d MB después de la consulta (de %d a %d MB)", after-before, before, after)
 	}
-	b2, a2 := run(-1)
-	t.Logf("ajuste propio de la biblioteca: memoria anónima %d MB antes, %d MB después", b2, a2)
+	b2, a2 := run("sin-purga")
+	t.Logf("sin purga (purge_after_ms -1): memoria anónima %d MB antes, %d MB después", b2, a2)
 }
 
 func embeddedMemoryChild(t *testing.T) {
-	decay, _ := strconv.Atoi(os.Getenv(memChildEnv))
 	ctx := context.Background()
-	e, err := warehouse.Open(ctx, warehouse.Config{Database: "memoria", Embedded: warehouse.EmbeddedConfig{
-		Path: os.Getenv("OBSERVATORIO_TEST_MEM_DIR"), Library: os.Getenv("OBSERVATORIO_CHDB_LIB"), Pool: 1, AllocatorDecayMS: decay}})
+	cfg := warehouse.EmbeddedConfig{Path: os.Getenv("OBSERVATORIO_TEST_MEM_DIR"), Library: os.Getenv("OBSERVATORIO_CHDB_LIB"), Pool: 1}
+	if os.Getenv(memChildEnv) == "sin-purga" {
+		cfg.PurgeAfterMS = -1
+	}
+	e, err := warehouse.Open(ctx, warehouse.Config{Database: "memoria", Embedded: cfg})
 	if err != nil {
 		t.Fatal(err)
 	}
