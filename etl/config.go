@@ -15,7 +15,7 @@ import (
 // Config is the etl section of the configuration file:
 //
 //	etl:
-//	  batch_size: 200000
+//	  batch_size: 50000
 //	  jobs:
 //	    - name: bucaramanga-liquidaciones
 //	      schedule: "0 3 * * *"
@@ -30,13 +30,15 @@ type Config struct {
 }
 
 // DefaultBatchSize is the rows per insert when the configuration says
-// none. Each insert is a part the engine merges later: on the embedded
-// engine, inserts of 200,000 rows cost the engine 2.6 µs of CPU per row
-// against 4.1 µs with 50,000 (merges of fewer parts, etl/BENCHMARKS.md),
-// and cost the process no memory, because the rows wait in a spool file.
-// With a ClickHouse server the rows of an insert wait in memory, about
-// 300 bytes each, for at most three inserts at a time.
-const DefaultBatchSize = 200_000
+// none. Each insert is a part the engine merges later, so larger inserts
+// cost the engine somewhat less CPU (2.6 against 2.9-3.2 µs per
+// liquidation row with 200,000 rather than 50,000), but the embedded
+// engine holds an insert's rows while it sorts them into a part: loading
+// 1.1M liquidations, the process peaked at 949 MB with inserts of 200,000
+// and at 591 MB with 50,000 (same allocator settings, etl/BENCHMARKS.md).
+// With a ClickHouse server the rows of an insert wait in the observatory's
+// memory, about 300 bytes each, for at most three inserts at a time.
+const DefaultBatchSize = 50_000
 
 func (c Config) batchSize() int {
 	if c.BatchSize > 0 {

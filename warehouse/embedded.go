@@ -90,11 +90,6 @@ type embedded struct {
 	spool string
 	// spillSettings bound the memory of each statement (QueryMemoryMB).
 	spillSettings []string
-	// purgeAfter: statements that held a connection this long are
-	// followed by an allocator purge (PurgeAfterMS); acquired holds when
-	// each connection in use was taken.
-	purgeAfter time.Duration
-	acquired   sync.Map
 }
 
 func openEmbedded(ctx context.Context, cfg Config) (Engine, error) {
@@ -113,7 +108,7 @@ func openEmbedded(ctx context.Context, cfg Config) (Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	decay := -1
+	decay := 0
 	if cfg.Embedded.AllocatorDecayMS != nil {
 		decay = *cfg.Embedded.AllocatorDecayMS
 	}
@@ -150,12 +145,11 @@ func openEmbedded(ctx context.Context, cfg Config) (Engine, error) {
 			// merge: 55 MB more for the export of 1.1M rows, and no faster.
 			"SET read_in_order_use_buffering = 0",
 		},
-		spool:      spool,
-		purgeAfter: purgeAfter(cfg.Embedded.PurgeAfterMS),
-		db:         cfg.Database,
-		args:       []string{"--path=" + dir},
-		pool:       make(chan *chdb.Conn, n),
-		slots:      make(chan struct{}, n),
+		spool: spool,
+		db:    cfg.Database,
+		args:  []string{"--path=" + dir},
+		pool:  make(chan *chdb.Conn, n),
+		slots: make(chan struct{}, n),
 	}
 	for i := 0; i < n; i++ {
 		e.slots <- struct{}{}
@@ -171,16 +165,6 @@ func openEmbedded(ctx context.Context, cfg Config) (Engine, error) {
 	}
 	e.release(c)
 	return e, nil
-}
-
-func purgeAfter(ms int) time.Duration {
-	switch {
-	case ms < 0:
-		return 0
-	case ms == 0:
-		return 100 * time.Millisecond
-	}
-	return time.Duration(ms) * time.Millisecond
 }
 
 // jemallocConfEnv is the variable the allocator inside libchdb.so reads its
@@ -232,14 +216,6 @@ func (e *embedded) connect(first bool) (*chdb.Conn, error) {
 }
 
 func (e *embedded) acquire(ctx context.Context) (*chdb.Conn, error) {
-	c, err := e.take(ctx)
-	if err == nil && e.purgeAfter > 0 {
-		e.acquired.Store(c, time.Now())
-	}
-	return c, err
-}
-
-func (e *embedded) take(ctx context.Context) (*chdb.Conn, error) {
 	select {
 	case c := <-e.pool:
 		return c, nil
@@ -260,20 +236,7 @@ func (e *embedded) take(ctx context.Context) (*chdb.Conn, error) {
 	}
 }
 
-// release returns a connection to the pool. After a long statement the
-// allocator is told to purge what the statement freed (PurgeAfterMS): it
-// would otherwise keep it until it allocates again.
-func (e *embedded) release(c *chdb.Conn) {
-	if since, ok := e.acquired.LoadAndDelete(c); ok && e.purgeAfter > 0 && time.Since(since.(time.Time)) >= e.purgeAfter {
-		c.Query("SYSTEM JEMALLOC PURGE", "TSV")
-	}
-	e.pool <- c
-}
-
-func (e *embedded) releaseNoPurge(c *chdb.Conn) {
-	e.acquired.Delete(c)
-	e.pool <- c
-}
+func (e *embedded) release(c *chdb.Conn) { e.pool <- c }
 
 func (e *embedded) Kind() string     { return "embedded" }
 func (e *embedded) Database() string { return e.db }
@@ -518,11 +481,7 @@ func (e *embedded) openStream(ctx context.Context, tc *TableColumns) (*os.File, 
 	}
 	done := make(chan error, 1)
 	go func() {
-		// No purge after a streamed insert: it holds its connection while
-		// the ETL produces its rows, not while it allocates, and the next
-		// insert reuses what this one freed (a purge after each cost the
-		// engine 1 µs of CPU more per row, etl/BENCHMARKS.md).
-		defer e.releaseNoPurge(c)
+		defer e.release(c)
 		_, _, err := c.Query(q, "TSV")
 		done <- e.wrap(head, err)
 	}()

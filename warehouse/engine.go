@@ -147,22 +147,16 @@ type EmbeddedConfig struct {
 	QueryMemoryMB int `yaml:"query_memory_mb"`
 	// AllocatorDecayMS is how long the engine's allocator (jemalloc, inside
 	// libchdb.so) keeps memory it freed before giving it back to the
-	// operating system; unset keeps the library's own 5 s. That allocator
-	// purges only when it allocates again, so after a large statement the
-	// process held what the statement used (a dataset release: 0.6-0.8 GB
-	// at 1.1M rows) through every statement after it; PurgeAfterMS
-	// answers that. Returning memory at once (0) costs the ETL's inserts
-	// page faults: 1.5 µs of CPU more per liquidation row
-	// (etl/BENCHMARKS.md). It is read once, when the library loads (the
-	// first engine of the process), and an operator's own JE_MALLOC_CONF
-	// takes precedence.
+	// operating system (default 0: at once; negative keeps the library's
+	// own 5 s). That allocator purges only when it allocates again, so with
+	// the library's setting the process held what its largest statement
+	// used (a dataset release: 0.6-0.8 GB at 1.1M rows) through every
+	// statement after it, and peaked 150-250 MB higher during the ETL and
+	// the releases (etl/BENCHMARKS.md). Returning memory at once costs the
+	// ETL's inserts page faults, about 1.5 µs of CPU per liquidation row.
+	// It is read once, when the library loads (the first engine of the
+	// process), and an operator's own JE_MALLOC_CONF takes precedence.
 	AllocatorDecayMS *int `yaml:"allocator_decay_ms"`
-	// PurgeAfterMS: a statement that held its connection this long or
-	// longer (default 100) is followed by SYSTEM JEMALLOC PURGE, which
-	// returns the memory it freed to the operating system at once (a
-	// statement that allocates hundreds of MB takes longer than that; the
-	// many short ones of a page view pay nothing). Negative: never.
-	PurgeAfterMS int `yaml:"purge_after_ms"`
 }
 
 // ServerConfig configures a ClickHouse server or cluster.
