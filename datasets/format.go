@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/observatorio-civico/observatorio/internal/jsontext"
 )
 
 // Formats a dataset is offered in. CSV and Excel CSV are written by the
@@ -369,7 +370,7 @@ func (j *jsonWriter) header(cols []Column) error {
 	j.kinds = make([]typeKind, len(cols))
 	j.nulls = make([]bool, len(cols))
 	for i, c := range cols {
-		j.names[i] = appendJSONString(nil, []byte(c.Name))
+		j.names[i] = jsontext.AppendString(nil, c.Name)
 		j.kinds[i] = kindOf(c.Type)
 		j.nulls[i] = nullable(c.Type)
 	}
@@ -398,11 +399,11 @@ func (j *jsonWriter) row(fields [][]byte) error {
 			if isJSONNumber(f) {
 				j.buf = append(j.buf, f...)
 			} else { // nan, inf: not JSON numbers
-				j.buf = appendJSONString(j.buf, f)
+				j.buf = jsontext.AppendString(j.buf, f)
 			}
 		default:
 			j.tmp = unescapeTSV(j.tmp[:0], f)
-			j.buf = appendJSONString(j.buf, j.tmp)
+			j.buf = jsontext.AppendString(j.buf, j.tmp)
 		}
 	}
 	j.buf = append(j.buf, '}')
@@ -442,43 +443,4 @@ func isJSONNumber(b []byte) bool {
 		}
 	}
 	return true
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string (invalid UTF-8 becomes
-// U+FFFD).
-func appendJSONString(dst, s []byte) []byte {
-	dst = append(dst, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				dst = append(dst, '\\', c)
-			case c == '\n':
-				dst = append(dst, '\\', 'n')
-			case c == '\r':
-				dst = append(dst, '\\', 'r')
-			case c == '\t':
-				dst = append(dst, '\\', 't')
-			case c < 0x20:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			default:
-				dst = append(dst, c)
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRune(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, "\ufffd"...)
-		} else if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-		} else {
-			dst = append(dst, s[i:i+size]...)
-		}
-		i += size
-	}
-	return append(dst, '"')
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/observatorio-civico/observatorio/etl/recompute"
 	"github.com/observatorio-civico/observatorio/ingest"
+	"github.com/observatorio-civico/observatorio/internal/jsontext"
 	"github.com/observatorio-civico/observatorio/liquidation"
 	"github.com/observatorio-civico/observatorio/warehouse"
 )
@@ -104,7 +105,7 @@ func appendLiquidationInputs(b []byte, l *ingest.Liquidation) []byte {
 	str := func(k, v string) {
 		if v != "" {
 			key(k)
-			b = appendJSONString(b, v)
+			b = jsontext.AppendString(b, v)
 		}
 	}
 	num := func(k string, d *decimal.Decimal) {
@@ -139,31 +140,6 @@ func appendLiquidationInputs(b []byte, l *ingest.Liquidation) []byte {
 	num("sanciones", l.Sanctions)
 	num("retenciones", l.Withholdings)
 	return append(b, '}')
-}
-
-// appendJSONString appends s as a JSON string. Source text reaches here
-// as valid UTF-8 (the normalizer rejects anything else); quotes,
-// backslashes and control characters are escaped.
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '"' || c == '\\':
-			b = append(b, '\\', c)
-		case c == '\n':
-			b = append(b, '\\', 'n')
-		case c == '\t':
-			b = append(b, '\\', 't')
-		case c == '\r':
-			b = append(b, '\\', 'r')
-		case c < 0x20:
-			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-		default:
-			b = append(b, c)
-		}
-	}
-	return append(b, '"')
 }
 
 // appendDecimal appends d.String() (plain notation, trailing fraction

@@ -191,22 +191,12 @@ func (b *Block) DropRow() {
 }
 
 // String appends a string value.
-func (b *Block) String(s string) {
-	c := b.next()
-	if c == nil {
-		return
-	}
-	if c.kind != kindString {
-		b.value(c, s)
-		return
-	}
-	v := binary.AppendUvarint(b.vals[b.col], uint64(len(s)))
-	b.vals[b.col] = append(v, s...)
-	b.col++
-}
+func (b *Block) String(s string) { appendText(b, s) }
 
 // StringBytes appends a string value given as bytes (copied).
-func (b *Block) StringBytes(s []byte) {
+func (b *Block) StringBytes(s []byte) { appendText(b, s) }
+
+func appendText[T string | []byte](b *Block, s T) {
 	c := b.next()
 	if c == nil {
 		return
