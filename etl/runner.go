@@ -516,7 +516,6 @@ func (r *Runner) loadSource(ctx context.Context, job *JobConfig, src *ingest.Sou
 	// spools, so memory stays bounded whatever the file size.
 	type load struct {
 		spool *warehouse.Spool // rows of the source's table
-		qrows [][]any          // or quarantined rows
 	}
 	type chunk struct {
 		recs []ingest.Record
@@ -540,17 +539,11 @@ func (r *Runner) loadSource(ctx context.Context, job *JobConfig, src *ingest.Sou
 		var err error
 		for l := range loads {
 			if err != nil {
-				if l.spool != nil {
-					l.spool.Close()
-				}
+				l.spool.Close()
 				continue
 			}
-			if l.spool != nil {
-				if err = l.spool.Insert(lctx); err == nil {
-					tc.Recycle(l.spool.Blocks())
-				}
-			} else {
-				err = r.Eng.Insert(lctx, "quarantine", QuarantineColumns, l.qrows)
+			if err = l.spool.Insert(lctx); err == nil {
+				tc.Recycle(l.spool.Blocks())
 			}
 			if err != nil {
 				stop()
@@ -626,8 +619,24 @@ func (r *Runner) loadSource(ctx context.Context, job *JobConfig, src *ingest.Sou
 				return lctx.Err() // the loader failed (its error is reported) or the run ended
 			}
 		}
+		// Quarantined rows are inserted here, never while this goroutine
+		// holds an open spool: an open spool holds a connection of the
+		// engine's pool until the loader inserts it, so with a pool of one
+		// connection a second insert from here would wait for itself.
+		insertQuarantine := func() error {
+			if len(qrows) == 0 {
+				return nil
+			}
+			if err := r.Eng.Insert(lctx, "quarantine", QuarantineColumns, qrows); err != nil {
+				return err
+			}
+			queuedQ.Add(int64(len(qrows)))
+			qrows = make([][]any, 0, 64)
+			return nil
+		}
 		flush := func(force bool) error {
-			if spool != nil && spool.Rows() > 0 && (force || spool.Rows() >= batch) {
+			full := force || len(qrows) >= batch
+			if spool != nil && (full || spool.Rows() >= batch) {
 				n := spool.Rows()
 				if err := send(load{spool: spool}); err != nil {
 					return err
@@ -635,17 +644,16 @@ func (r *Runner) loadSource(ctx context.Context, job *JobConfig, src *ingest.Sou
 				spool = nil
 				queued.Add(int64(n))
 			}
-			if len(qrows) > 0 && (force || len(qrows) >= batch) {
-				if err := send(load{qrows: qrows}); err != nil {
-					return err
-				}
-				queuedQ.Add(int64(len(qrows)))
-				qrows = make([][]any, 0, 64)
+			if spool == nil && full {
+				return insertQuarantine()
 			}
 			return nil
 		}
 		add := func(b *warehouse.Block) error {
 			if spool == nil {
+				if err := insertQuarantine(); err != nil {
+					return err
+				}
 				var err error
 				if spool, err = warehouse.NewSpool(lctx, r.Eng, tc); err != nil {
 					return err

@@ -415,3 +415,44 @@ func TestValueTooLargeForWarehouseIsQuarantined(t *testing.T) {
 		}
 	})
 }
+
+// TestLoadWithOneConnection: with a pool of one connection the load still
+// ends (an open insert holds the connection until the loader completes
+// it, so nothing else may wait for one meanwhile), over many inserts with
+// quarantined rows spread among them, and every row is accounted for.
+func TestLoadWithOneConnection(t *testing.T) {
+	e := whtest.EmbeddedPool(t, 1)
+	file := filepath.Join(t.TempDir(), "predial.csv")
+	good := writePredialFile(t, file, 5000, nil, nil)
+	// Every 100th row gets an impossible date: quarantined rows in every
+	// chunk the stream hands over, more of them than a batch.
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	bad := 0
+	for i := 100; i < len(lines); i += 100 {
+		lines[i] = strings.Replace(lines[i], "15/01/2025", "31/02/2025", 1)
+		bad++
+	}
+	if err := os.WriteFile(file, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := newRunner(t, e, etl.JobConfig{Name: "bga", Sources: []ingest.SourceConfig{predialSource(file)}})
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second) // it deadlocked before: fail instead of hanging
+	defer cancel()
+	rep, err := r.Run(ctx, "bga")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Loaded != int64(good-bad) || rep.Quarantined != int64(bad) || rep.Read != rep.Loaded+rep.Quarantined+rep.Skipped {
+		t.Fatalf("books: %s (want %d loaded, %d quarantined)", rep.Summary(), good-bad, bad)
+	}
+	if n := count(t, e, "SELECT count() FROM liquidations"); n != uint64(good-bad) {
+		t.Fatalf("liquidations: %d", n)
+	}
+	if n := count(t, e, "SELECT count() FROM quarantine"); n != uint64(bad) {
+		t.Fatalf("quarantine: %d", n)
+	}
+}

@@ -50,13 +50,19 @@ func uniqueDB(t testing.TB) string {
 // Embedded opens the embedded engine on a fresh database, migrated.
 func Embedded(t testing.TB) warehouse.Engine {
 	t.Helper()
+	return EmbeddedPool(t, 4)
+}
+
+// EmbeddedPool is Embedded with a pool of n connections.
+func EmbeddedPool(t testing.TB, n int) warehouse.Engine {
+	t.Helper()
 	dir, err := sharedDir()
 	if err != nil {
 		t.Fatal(err)
 	}
 	e, err := warehouse.Open(context.Background(), warehouse.Config{
 		Database: uniqueDB(t),
-		Embedded: warehouse.EmbeddedConfig{Path: dir, Library: os.Getenv("OBSERVATORIO_CHDB_LIB"), Pool: 4},
+		Embedded: warehouse.EmbeddedConfig{Path: dir, Library: os.Getenv("OBSERVATORIO_CHDB_LIB"), Pool: n},
 	})
 	if err != nil {
 		t.Fatalf("motor embebido: %v", err)
