@@ -510,10 +510,11 @@ func (r *Runner) loadSource(ctx context.Context, job *JobConfig, src *ingest.Sou
 	// (pseudonyms, the liquidation core's recomputation, the inputs JSON)
 	// written straight into blocks of the warehouse's Native encoding,
 	// which is independent per row; a collector adds the blocks to a
-	// spool (on the embedded engine a file, so the block is recycled at
-	// once) and a loader inserts each full spool while the next one
-	// fills. The channels between them hold a few blocks and at most two
-	// spools, so memory stays bounded whatever the file size.
+	// spool (on the embedded engine an insert already running, reading
+	// the blocks from a pipe, so each block is recycled at once) and a
+	// loader completes each full spool while the next one fills. The
+	// channels between them hold a few blocks and at most two spools, so
+	// memory stays bounded whatever the file size.
 	type load struct {
 		spool *warehouse.Spool // rows of the source's table
 	}

@@ -85,7 +85,7 @@ type embedded struct {
 	slots chan struct{} // one token per connection that may still be opened
 	types typeCache
 	once  sync.Once
-	// spool holds the Native files of inserts in flight (see insertNative);
+	// spool holds the pipes of inserts in flight (see openStream);
 	// what a crash leaves there is removed when the engine opens.
 	spool string
 	// spillSettings bound the memory of each statement (QueryMemoryMB).
