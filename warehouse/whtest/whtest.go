@@ -6,11 +6,15 @@ package whtest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -26,12 +30,33 @@ var (
 )
 
 // chDB keeps one storage path per process, so every test of a package
-// shares one data directory and isolates itself in its own database.
+// shares one data directory and isolates itself in its own database. The
+// engine holds the directory until the process ends, so the process cannot
+// remove it; the next test process removes the directories of processes
+// that are gone (a few hundred MB each: left alone, repeated runs filled
+// the disk).
 func sharedDir() (string, error) {
 	embeddedOnce.Do(func() {
-		embeddedDir, embeddedErr = os.MkdirTemp("", "observatorio-chdb-test-*")
+		removeStaleDirs()
+		embeddedDir, embeddedErr = os.MkdirTemp("", fmt.Sprintf("%s%d-*", dirPrefix, os.Getpid()))
 	})
 	return embeddedDir, embeddedErr
+}
+
+const dirPrefix = "observatorio-chdb-test-"
+
+// removeStaleDirs removes the data directories whose process has ended.
+func removeStaleDirs() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), dirPrefix+"*"))
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(strings.SplitN(strings.TrimPrefix(filepath.Base(d), dirPrefix), "-", 2)[0])
+		if err != nil || pid <= 0 {
+			continue // not named by this code: left alone
+		}
+		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+			os.RemoveAll(d)
+		}
+	}
 }
 
 func uniqueDB(t testing.TB) string {
