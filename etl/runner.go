@@ -394,6 +394,12 @@ func (r *Runner) attempt(parent context.Context, job *JobConfig) (rep *RunReport
 		if sr.Loaded > 0 {
 			tables[sr.Table] = true
 		}
+		if sr.Quarantined > 0 {
+			// Quarantined rows go in as the load goes; a run after an
+			// interrupted one writes them again, and the commit leaves one
+			// copy of each, as for the source's table.
+			tables["quarantine"] = true
+		}
 	}
 	for tbl := range tables {
 		rep.Tables = append(rep.Tables, tbl)

@@ -456,3 +456,43 @@ func TestLoadWithOneConnection(t *testing.T) {
 		t.Fatalf("quarantine: %d", n)
 	}
 }
+
+// TestRerunLeavesOneCopyOfQuarantine: a run that reads a source again
+// writes its rejects again; after its commit the quarantine holds one
+// physical copy of each, like the source's table.
+func TestRerunLeavesOneCopyOfQuarantine(t *testing.T) {
+	whtest.Each(t, func(t *testing.T, e warehouse.Engine) {
+		ctx := context.Background()
+		file := filepath.Join(t.TempDir(), "predial.csv")
+		bad := []string{
+			"BGA-90001;91000001;Fecha Mala;Calle 1;2025;31/02/2025;50000000,00;habitacional;2;250000;250000",
+			"BGA-90002;91000002;Número Malo;Calle 2;2025;15/01/2025;cincuenta;habitacional;2;250000;250000",
+		}
+		good := writePredialFile(t, file, 30, nil, bad)
+		r := newRunner(t, e, etl.JobConfig{Name: "bga", Sources: []ingest.SourceConfig{predialSource(file)}})
+		for run := 1; run <= 2; run++ {
+			if run == 2 { // the source changed: read again
+				later := time.Now().Add(time.Minute)
+				if err := os.Chtimes(file, later, later); err != nil {
+					t.Fatal(err)
+				}
+			}
+			rep, err := r.Run(ctx, "bga")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Loaded != int64(good) || rep.Quarantined != 2 {
+				t.Fatalf("run %d: %s", run, rep.Summary())
+			}
+		}
+		for _, tbl := range []string{"liquidations", "quarantine"} {
+			want := uint64(good)
+			if tbl == "quarantine" {
+				want = 2
+			}
+			if n := count(t, e, "SELECT count() FROM "+tbl); n != want {
+				t.Errorf("%s: %d physical copies for %d rows after the second commit", tbl, n, want)
+			}
+		}
+	})
+}
