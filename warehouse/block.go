@@ -140,9 +140,6 @@ func (b *Block) Bytes() int {
 	return n
 }
 
-// Columns is the block's table and columns.
-func (b *Block) Columns() *TableColumns { return b.layout }
-
 // next returns the column of the next value, or nil when the row is full
 // or the block failed.
 func (b *Block) next() *colType {
