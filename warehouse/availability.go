@@ -125,6 +125,24 @@ type Wrapper interface {
 	Unwrap() Engine
 }
 
+// beneath finds, looking through wrappers (a watched engine, a gate), the
+// first engine that is a T: a backend's optional ability (loading Native
+// files, streaming inserts).
+func beneath[T any](e Engine) (T, bool) {
+	for e != nil {
+		if x, ok := e.(T); ok {
+			return x, true
+		}
+		w, ok := e.(Wrapper)
+		if !ok {
+			break
+		}
+		e = w.Unwrap()
+	}
+	var zero T
+	return zero, false
+}
+
 // Down reports whether the warehouse is known not to answer, and since
 // when. Engines that are not watched, directly or under wrappers, are
 // never down.

@@ -732,7 +732,7 @@ func Restore(ctx context.Context, e Engine, o RestoreOptions) (*RestoreReport, e
 	if log == nil {
 		log = slog.Default()
 	}
-	loader, ok := loaderOf(e)
+	loader, ok := beneath[nativeLoader](e)
 	if !ok {
 		return nil, fmt.Errorf("el motor %s no admite restauraciones", e.Kind())
 	}
@@ -872,21 +872,6 @@ func recordNewer(ctx context.Context, e Engine, have []BackupMigration) error {
 		}
 	}
 	return e.Insert(ctx, "schema_migrations", []string{"version", "name", "checksum", "applied_at"}, rows)
-}
-
-// loaderOf finds the backend under wrappers (a watched engine, a gate).
-func loaderOf(e Engine) (nativeLoader, bool) {
-	for e != nil {
-		if l, ok := e.(nativeLoader); ok {
-			return l, true
-		}
-		w, ok := e.(Wrapper)
-		if !ok {
-			return nil, false
-		}
-		e = w.Unwrap()
-	}
-	return nil, false
 }
 
 func absDir(d string) string {

@@ -9,7 +9,6 @@ import (
 	"math"
 	"math/big"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -76,16 +75,13 @@ func ColumnsOf(ctx context.Context, e Engine, table string, columns []string) (*
 	return &TableColumns{Table: table, Columns: columns, types: cols}, nil
 }
 
-// structure is the column list file() takes: "name Type, ...".
-func (l *TableColumns) structure() string {
-	var b strings.Builder
+// nativeColumns are the columns with the types the blocks declare.
+func (l *TableColumns) nativeColumns() []Column {
+	cols := make([]Column, len(l.Columns))
 	for j, c := range l.Columns {
-		if j > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(c + " " + l.types[j].blockType())
+		cols[j] = Column{Name: c, Type: l.types[j].blockType()}
 	}
-	return b.String()
+	return cols
 }
 
 // NewBlock starts an empty block, with room for rows rows of bytesPerRow
@@ -539,7 +535,7 @@ type streamer interface {
 // NewSpool starts an insert of blocks of tc.
 func NewSpool(ctx context.Context, e Engine, tc *TableColumns) (*Spool, error) {
 	s := &Spool{eng: e, tc: tc}
-	if st, ok := streamerOf(e); ok {
+	if st, ok := beneath[streamer](e); ok {
 		if w, watched := e.(*Watched); watched {
 			if err := w.gate(); err != nil {
 				return nil, err
@@ -552,21 +548,6 @@ func NewSpool(ctx context.Context, e Engine, tc *TableColumns) (*Spool, error) {
 		s.stream, s.done, s.w = f, done, bufio.NewWriterSize(f, 1<<20)
 	}
 	return s, nil
-}
-
-// streamerOf looks through watchers and wrappers for a streaming engine.
-func streamerOf(e Engine) (streamer, bool) {
-	for e != nil {
-		if st, ok := e.(streamer); ok {
-			return st, true
-		}
-		w, ok := e.(Wrapper)
-		if !ok {
-			return nil, false
-		}
-		e = w.Unwrap()
-	}
-	return nil, false
 }
 
 // Add appends a complete block. It reports whether the block may be

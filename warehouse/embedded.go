@@ -465,26 +465,12 @@ func (e *embedded) openStream(ctx context.Context, tc *TableColumns) (*os.File, 
 	if err := syscall.Mkfifo(path, 0o600); err != nil {
 		return nil, nil, fmt.Errorf("no se pudo crear la tubería de inserción: %w", err)
 	}
-	head := insertHead(tc.Table, tc.Columns)
-	// The structure is given, so the engine does not read the pipe to
-	// infer it (what it read would be lost to the insert).
-	q, err := Bind(head+" SELECT * FROM file({spool_file:String}, 'Native', {structure:String})",
-		P("spool_file", path), P("structure", tc.structure()))
-	if err != nil {
-		os.Remove(path)
-		return nil, nil, err
-	}
-	c, err := e.acquire(ctx)
-	if err != nil {
-		os.Remove(path)
-		return nil, nil, err
-	}
+	// loadNative gives file() the structure, so the engine does not read
+	// the pipe to infer it (what it read would be lost to the insert). It
+	// takes a connection from the pool and holds it until the write end
+	// is closed.
 	done := make(chan error, 1)
-	go func() {
-		defer e.release(c)
-		_, _, err := c.Query(q, "TSV")
-		done <- e.wrap(head, err)
-	}()
+	go func() { done <- e.loadNative(ctx, tc.Table, tc.nativeColumns(), path, "", nil) }()
 	// Opening the write end fails with ENXIO until the engine has opened
 	// the read end; an insert that fails before that ends the wait.
 	for wait := 50 * time.Microsecond; ; wait = min(2*wait, 20*time.Millisecond) {
