@@ -86,13 +86,10 @@ func dec(d *decimal.Decimal) decimal.Decimal {
 	return *d
 }
 
-// liquidationInputs are the non-personal inputs kept with a liquidation, as
-// JSON: what the rules used, so the verification can be re-run and read.
-// Written by hand, in a fixed order: it runs once per source row.
-func liquidationInputs(l *ingest.Liquidation) string {
-	return string(appendLiquidationInputs(make([]byte, 0, 256), l))
-}
-
+// appendLiquidationInputs appends the non-personal inputs kept with a
+// liquidation, as JSON: what the rules used, so the verification can be
+// re-run and read. Written by hand, in a fixed order: it runs once per
+// source row.
 func appendLiquidationInputs(b []byte, l *ingest.Liquidation) []byte {
 	start := len(b)
 	b = append(b, '{')

@@ -37,7 +37,7 @@ func TestLiquidationInputsJSON(t *testing.T) {
 	estrato := 3
 	l := &ingest.Liquidation{Period: "01 \"bis\" \\ \x01\t\nñ", Destino: "habitacional", Estrato: &estrato, CIIU: "4711",
 		Avaluo: &avaluo, TaxAmount: &tax}
-	s := liquidationInputs(l)
+	s := string(appendLiquidationInputs(nil, l))
 	var got map[string]string
 	if err := json.Unmarshal([]byte(s), &got); err != nil {
 		t.Fatalf("%s: %v", s, err)
@@ -47,7 +47,7 @@ func TestLiquidationInputsJSON(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %v\nwant %v", got, want)
 	}
-	if s := liquidationInputs(&ingest.Liquidation{}); s != "{}" {
+	if s := string(appendLiquidationInputs(nil, &ingest.Liquidation{})); s != "{}" {
 		t.Errorf("empty inputs: %s", s)
 	}
 }
