@@ -124,15 +124,7 @@ func (r *Retention) quarantine(ctx context.Context, cutoff time.Time, tr *TableR
 	if err != nil {
 		return err
 	}
-	var ids []string
-	spared := 0
-	for _, id := range old {
-		if young[id] {
-			spared++
-			continue
-		}
-		ids = append(ids, id)
-	}
+	ids, spared := withoutKept(old, young)
 	if spared > 0 {
 		tr.Spared = fmt.Sprintf("%d ejecuciones recientes con filas fechadas antes del corte", spared)
 	}
@@ -180,19 +172,23 @@ func (r *Retention) runLog(ctx context.Context, cutoff time.Time, tr *TableReten
 			keep[id] = true
 		}
 	}
-	var ids []string
-	spared := 0
-	for _, id := range old {
-		if keep[id] {
-			spared++
-			continue
-		}
-		ids = append(ids, id)
-	}
+	ids, spared := withoutKept(old, keep)
 	if spared > 0 {
 		tr.Spared = fmt.Sprintf("%d ejecuciones antiguas se conservan: sus filas siguen cargadas o son la última confirmada de su trabajo", spared)
 	}
 	return r.deleteByIDs(ctx, tr, "etl_runs", "finished_at < {corte:DateTime} AND run_id IN {ids:In(String)}", cutoff, ids)
+}
+
+// withoutKept splits run ids into those to delete and the number kept.
+func withoutKept(old []string, keep map[string]bool) (ids []string, kept int) {
+	for _, id := range old {
+		if keep[id] {
+			kept++
+			continue
+		}
+		ids = append(ids, id)
+	}
+	return ids, kept
 }
 
 // audit deletes audit rows older than the cutoff.
