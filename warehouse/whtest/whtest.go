@@ -81,13 +81,23 @@ func Embedded(t testing.TB) warehouse.Engine {
 // EmbeddedPool is Embedded with a pool of n connections.
 func EmbeddedPool(t testing.TB, n int) warehouse.Engine {
 	t.Helper()
+	return EmbeddedWith(t, func(c *warehouse.EmbeddedConfig) { c.Pool = n })
+}
+
+// EmbeddedWith is Embedded with the configuration changed by set (the data
+// directory and the library are the shared ones).
+func EmbeddedWith(t testing.TB, set func(*warehouse.EmbeddedConfig)) warehouse.Engine {
+	t.Helper()
 	dir, err := sharedDir()
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg := warehouse.EmbeddedConfig{Pool: 4}
+	set(&cfg)
+	cfg.Path, cfg.Library = dir, os.Getenv("OBSERVATORIO_CHDB_LIB")
 	e, err := warehouse.Open(context.Background(), warehouse.Config{
 		Database: uniqueDB(t),
-		Embedded: warehouse.EmbeddedConfig{Path: dir, Library: os.Getenv("OBSERVATORIO_CHDB_LIB"), Pool: n},
+		Embedded: cfg,
 	})
 	if err != nil {
 		t.Fatalf("motor embebido: %v", err)
