@@ -153,9 +153,11 @@ type EmbeddedConfig struct {
 	// used (a dataset release: 0.6-0.8 GB at 1.1M rows) through every
 	// statement after it, and peaked 150-250 MB higher during the ETL and
 	// the releases (etl/BENCHMARKS.md). Returning memory at once costs the
-	// ETL's inserts page faults, about 1.5 µs of CPU per liquidation row.
-	// It is read once, when the library loads (the first engine of the
-	// process), and an operator's own JE_MALLOC_CONF takes precedence.
+	// ETL's inserts page faults: 3-5 µs of CPU per liquidation row against
+	// 5 s (session 4; 100 and 1,000 ms cost the same and keep more). It is
+	// read once, when the library loads (the first engine of the process),
+	// and an operator's own JE_MALLOC_CONF takes precedence; the library
+	// aborts while loading with background_thread:true in it.
 	AllocatorDecayMS *int `yaml:"allocator_decay_ms"`
 }
 
