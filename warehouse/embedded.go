@@ -112,6 +112,9 @@ func openEmbedded(ctx context.Context, cfg Config) (Engine, error) {
 	if cfg.Embedded.AllocatorDecayMS != nil {
 		decay = *cfg.Embedded.AllocatorDecayMS
 	}
+	if err := checkAllocatorConf(os.Getenv(jemallocConfEnv)); err != nil && !chdb.Loaded() {
+		return nil, err
+	}
 	loaded := allocatorConf(decay)
 	err = chdb.Load(lib)
 	loaded()
@@ -201,6 +204,21 @@ func allocatorConf(decayMS int) (loaded func()) {
 	// allocator reads it.
 	os.Setenv(jemallocConfEnv, "dirty_decay_ms:"+ms+",muzzy_decay_ms:"+ms)
 	return func() { os.Unsetenv(jemallocConfEnv) }
+}
+
+// checkAllocatorConf refuses an operator's JE_MALLOC_CONF that would kill
+// the process as the library loads: with background_thread:true the
+// library's allocator aborts during loading (free(): invalid pointer,
+// SIGABRT; chDB 26.5.3), which would otherwise be the operator's only
+// message.
+func checkAllocatorConf(conf string) error {
+	for _, opt := range strings.Split(conf, ",") {
+		k, v, _ := strings.Cut(strings.TrimSpace(opt), ":")
+		if k == "background_thread" && v == "true" {
+			return &ConfigError{jemallocConfEnv + "=" + conf + ": background_thread:true hace abortar libchdb.so al cargarse; quite esa opción (el motor embebido devuelve la memoria con warehouse.embedded.allocator_decay_ms)"}
+		}
+	}
+	return nil
 }
 
 func (e *embedded) connect(first bool) (*chdb.Conn, error) {

@@ -104,6 +104,9 @@ func TestBadConfigurationFailsWithOneLine(t *testing.T) {
 		{"missing library", []string{"OBSERVATORIO_CHDB_LIB=" + filepath.Join(dir, "no-existe", "libchdb.so"), "OBSERVATORIO_DATA_DIR=" + filepath.Join(dir, "datos")}, "make deps"},
 		{"unreachable server", []string{"OBSERVATORIO_CLICKHOUSE_ADDR=127.0.0.1:1"}, "no se pudo conectar con ClickHouse en 127.0.0.1:1"},
 		{"unwritable data directory", []string{"OBSERVATORIO_CHDB_LIB=" + chdbLib(t), "OBSERVATORIO_DATA_DIR=" + filepath.Join(readOnly, "datos")}, "no se puede crear"},
+		// The operator's own allocator options reach the library; this one
+		// made it abort (SIGABRT) as it loaded.
+		{"allocator option that aborts the library", []string{"OBSERVATORIO_CHDB_LIB=" + chdbLib(t), "OBSERVATORIO_DATA_DIR=" + filepath.Join(dir, "datos-jemalloc"), "JE_MALLOC_CONF=dirty_decay_ms:1000,background_thread:true"}, "background_thread:true"},
 		{"unknown config key", []string{"OBSERVATORIO_CONFIG=" + writeFile(t, dir, "malo.yaml", "warehouse:\n  servidor: {}\n")}, "servidor"},
 	}
 	if os.Geteuid() == 0 {
