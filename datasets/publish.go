@@ -175,6 +175,10 @@ func publishOne(ctx context.Context, eng warehouse.Engine, d *Dataset, cutoff ti
 	}
 	var fingerprint string
 	var rows [][]any
+	// inner and params: the published rows of a dataset built by SQL,
+	// computed once for its fingerprint and its build.
+	var inner string
+	var params []warehouse.Param
 	switch b := d.build.(type) {
 	case aggBuild:
 		var rep suppressionReport
@@ -193,8 +197,15 @@ func publishOne(ctx context.Context, eng warehouse.Engine, d *Dataset, cutoff ti
 		}
 		fingerprint = fmt.Sprintf("%d:%x", len(rows), h.Sum(nil))
 	case recordBuild, sqlBuild:
-		inner, params, err := selectSQL(d, cutoff, r)
-		if err != nil {
+		var withheld *kClasses
+		if rb, ok := b.(recordBuild); ok {
+			var err error
+			if withheld, err = recordClasses(ctx, eng, d, rb, cutoff, r); err != nil {
+				return nil, err
+			}
+		}
+		var err error
+		if inner, params, err = selectSQL(d, cutoff, withheld); err != nil {
 			return nil, err
 		}
 		res, err := eng.Query(ctx, "SELECT count() AS n, sum("+huellaExpr(d)+") AS h FROM (\n"+inner+"\n) AS i", params...)
@@ -202,14 +213,9 @@ func publishOne(ctx context.Context, eng warehouse.Engine, d *Dataset, cutoff ti
 			return nil, err
 		}
 		fingerprint = fmt.Sprintf("%v:%v", res.Rows[0][0], res.Rows[0][1])
-		if rb, ok := b.(recordBuild); ok {
-			q, _ := analytics.Get(rb.query)
-			all, err := eng.Query(ctx, "SELECT count() FROM (\n"+q.SQL+"\n) AS q", warehouse.P("corte", cutoff))
-			if err != nil {
-				return nil, err
-			}
+		if withheld != nil {
 			disc.K, disc.Quasi = r.k, d.QuasiIdentifiers()
-			disc.SourceRows = all.Rows[0][0].(uint64)
+			disc.SourceRows = withheld.sourceRows
 			disc.RowsSuppressed = disc.SourceRows - res.Rows[0][0].(uint64)
 			fingerprint += fmt.Sprintf(":k%d", r.k)
 		}
@@ -228,10 +234,6 @@ func publishOne(ctx context.Context, eng warehouse.Engine, d *Dataset, cutoff ti
 			return nil, err
 		}
 	} else {
-		inner, params, err := selectSQL(d, cutoff, r)
-		if err != nil {
-			return nil, err
-		}
 		cols := d.ColumnNames()
 		ins := "INSERT INTO " + d.Table + " (release, fila, clave, huella, " + strings.Join(cols, ", ") + ")\n" +
 			"SELECT {release:UInt32}, rowNumberInAllBlocks() + 1, clave, huella, " + strings.Join(cols, ", ") + " FROM (\n" +
@@ -258,8 +260,10 @@ func publishOne(ctx context.Context, eng warehouse.Engine, d *Dataset, cutoff ti
 }
 
 // selectSQL is the dataset's published rows as one SELECT (before the
-// hidden columns), with the record-level k-anonymity applied.
-func selectSQL(d *Dataset, cutoff time.Time, r rules) (string, []warehouse.Param, error) {
+// hidden columns). For a record-level dataset, withheld holds the classes
+// of quasi-identifiers that k-anonymity withholds, and their rows are left
+// out.
+func selectSQL(d *Dataset, cutoff time.Time, withheld *kClasses) (string, []warehouse.Param, error) {
 	var qname string
 	var params []warehouse.Param
 	switch b := d.build.(type) {
@@ -270,7 +274,7 @@ func selectSQL(d *Dataset, cutoff time.Time, r rules) (string, []warehouse.Param
 		}
 	case recordBuild:
 		qname = b.query
-		params = append(params, warehouse.P("corte", cutoff), warehouse.P("k", uint64(r.k)))
+		params = append(params, warehouse.P("corte", cutoff))
 	default:
 		return "", nil, fmt.Errorf("%s no se construye con SQL", d.ID)
 	}
@@ -278,18 +282,62 @@ func selectSQL(d *Dataset, cutoff time.Time, r rules) (string, []warehouse.Param
 	if err != nil {
 		return "", nil, err
 	}
-	cols := strings.Join(d.ColumnNames(), ", ")
-	if b, ok := d.build.(recordBuild); ok {
-		qi := strings.Join(d.QuasiIdentifiers(), ", ")
-		// A class is published when it has at least k distinct taxpayers.
-		// uniqUpTo(k) stops counting past k and keeps at most k + 1
-		// values per class, where uniqExact kept every taxpayer of the
-		// class: memory that grew with the data (issue 4's budget).
-		return "SELECT " + cols + " FROM (\n" + q.SQL + "\n) AS q\n" +
-			"ALL INNER JOIN (\nSELECT " + qi + ", uniqUpTo(" + strconv.Itoa(r.k) + ")(" + b.distinct + ") AS clase FROM (\n" + q.SQL + "\n) AS q2\n" +
-			"GROUP BY " + qi + " HAVING clase >= {k:UInt64}\n) AS c USING (" + qi + ")", params, nil
+	sql := "SELECT " + strings.Join(d.ColumnNames(), ", ") + " FROM (\n" + q.SQL + "\n) AS q"
+	if withheld != nil && len(withheld.classes) > 0 {
+		qi := d.QuasiIdentifiers()
+		tuples := make([]string, len(withheld.classes))
+		for i, class := range withheld.classes {
+			vals := make([]string, len(qi))
+			for j, name := range qi {
+				c, _ := d.Column(name)
+				p := fmt.Sprintf("retenida_%d_%d", i, j)
+				vals[j] = "{" + p + ":" + c.Type + "}"
+				params = append(params, warehouse.P(p, class[j]))
+			}
+			tuples[i] = "(" + strings.Join(vals, ", ") + ")"
+		}
+		sql += "\nWHERE (" + strings.Join(qi, ", ") + ") NOT IN (" + strings.Join(tuples, ", ") + ")"
 	}
-	return "SELECT " + cols + " FROM (\n" + q.SQL + "\n) AS q", params, nil
+	return sql, params, nil
+}
+
+// kClasses is what k-anonymity found in a record-level dataset: how many
+// rows its query gives, and the combinations of quasi-identifier values
+// shared by fewer than k distinct values of the distinct column (the
+// taxpayer), whose rows are withheld.
+type kClasses struct {
+	sourceRows uint64
+	classes    [][]any // values in the order of d.QuasiIdentifiers()
+}
+
+// recordClasses counts the classes in one pass over the dataset's query.
+// The release's other statements then read the query once each, without
+// the self-join on the classes they had: every pass reads the fact table
+// with FINAL, which holds more memory than the embedded engine's spill
+// limit, so a GROUP BY in the same statement wrote a file after every
+// block and merged a thousand of them at once (1.3 GB at 9.9M rows). The
+// counts here are bounded by the number of classes times k + 1 (uniqUpTo),
+// not by the rows, so this statement does not spill.
+func recordClasses(ctx context.Context, eng warehouse.Engine, d *Dataset, b recordBuild, cutoff time.Time, r rules) (*kClasses, error) {
+	q, err := analytics.Get(b.query)
+	if err != nil {
+		return nil, err
+	}
+	qi := strings.Join(d.QuasiIdentifiers(), ", ")
+	res, err := eng.Query(ctx, "SELECT "+qi+", uniqUpTo("+strconv.Itoa(r.k)+")("+b.distinct+") AS clase, count() AS filas FROM (\n"+q.SQL+"\n) AS q\n"+
+		"GROUP BY "+qi+"\nSETTINGS max_bytes_before_external_group_by = 0", warehouse.P("corte", cutoff))
+	if err != nil {
+		return nil, err
+	}
+	n := len(d.QuasiIdentifiers())
+	out := &kClasses{}
+	for _, row := range res.Rows {
+		out.sourceRows += row[n+1].(uint64)
+		if row[n].(uint64) < uint64(r.k) {
+			out.classes = append(out.classes, row[:n])
+		}
+	}
+	return out, nil
 }
 
 func claveExpr(d *Dataset) string {
