@@ -243,6 +243,11 @@ func publishOne(ctx context.Context, eng warehouse.Engine, d *Dataset, cutoff ti
 			return nil, err
 		}
 	}
+	if rb, ok := d.build.(recordBuild); ok {
+		if err := checkKAnonymous(ctx, eng, d, rb, number, r.k); err != nil {
+			return nil, err
+		}
+	}
 	cnt, err := eng.Query(ctx, "SELECT count() FROM "+d.Table+" WHERE release = {r:UInt32}", warehouse.P("r", number))
 	if err != nil {
 		return nil, err
@@ -337,7 +342,33 @@ func recordClasses(ctx context.Context, eng warehouse.Engine, d *Dataset, b reco
 			out.classes = append(out.classes, row[:n])
 		}
 	}
+	if testHookClasses != nil {
+		testHookClasses(out)
+	}
 	return out, nil
+}
+
+// testHookClasses, when a test sets it, changes the classes counted before
+// the release is built (to check that checkKAnonymous catches it).
+var testHookClasses func(*kClasses)
+
+// checkKAnonymous counts the classes again in the stored rows of the new
+// release, before it is recorded (and so before anyone can see it). The
+// classes were counted by a statement of their own, and a class that
+// changed between it and the build (rows of a run committed in between,
+// or a fault) must not go out with fewer than k taxpayers.
+func checkKAnonymous(ctx context.Context, eng warehouse.Engine, d *Dataset, b recordBuild, number uint32, k int) error {
+	qi := strings.Join(d.QuasiIdentifiers(), ", ")
+	res, err := eng.Query(ctx, "SELECT count() FROM (SELECT "+qi+", uniqUpTo("+strconv.Itoa(k)+")("+b.distinct+") AS clase FROM "+d.Table+
+		" WHERE release = {r:UInt32} GROUP BY "+qi+" HAVING clase < "+strconv.Itoa(k)+") AS c\nSETTINGS max_bytes_before_external_group_by = 0",
+		warehouse.P("r", number))
+	if err != nil {
+		return err
+	}
+	if n := res.Rows[0][0].(uint64); n > 0 {
+		return fmt.Errorf("la versión %d de %s tendría %d combinaciones de cuasi-identificadores (%s) con menos de %d contribuyentes distintos; no se publica", number, d.ID, n, qi, k)
+	}
+	return nil
 }
 
 func claveExpr(d *Dataset) string {

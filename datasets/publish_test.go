@@ -1,6 +1,7 @@
 package datasets_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/observatorio-civico/observatorio/datasets"
@@ -71,6 +72,43 @@ func TestPublish(t *testing.T) {
 		all, err := datasets.Releases(ctx, e, "liquidaciones")
 		if err != nil || len(all) != 2 || all[0].Number != 2 || all[1].Number != 1 {
 			t.Fatalf("historial de liquidaciones: %+v, %v", all, err)
+		}
+	})
+}
+
+// TestReleaseRecheckedForKAnonymity: the classes of a record-level release
+// are counted by a statement of their own before the build; if what the
+// build stored still had a class with fewer than k taxpayers (here the
+// withheld classes are forgotten on purpose), the release is refused
+// before it is recorded, and the latest release stays the one before.
+func TestReleaseRecheckedForKAnonymity(t *testing.T) {
+	whtest.Each(t, func(t *testing.T, e warehouse.Engine) {
+		ctx := datasetstest.Ctx(t)
+		datasetstest.Load(t, e)
+		before, err := datasets.Latest(ctx, e, "liquidaciones")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if before.Disclosure.RowsSuppressed == 0 {
+			t.Fatal("la prueba necesita una versión con filas retenidas por k-anonimato")
+		}
+		restore := datasets.ForgetWithheldClasses()
+		defer restore()
+		// k = 4: a new fingerprint, so a new release is built.
+		_, err = datasets.Publish(ctx, e, datasets.PublishOptions{Datasets: []string{"liquidaciones"}, K: datasets.DefaultK - 1})
+		if err == nil || !strings.Contains(err.Error(), "con menos de") {
+			t.Fatalf("se publicó sin retener las clases pequeñas (error %v)", err)
+		}
+		after, err := datasets.Latest(ctx, e, "liquidaciones")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after.Number != before.Number {
+			t.Fatalf("la versión rechazada quedó visible: última %d, antes %d", after.Number, before.Number)
+		}
+		restore()
+		if _, err := datasets.Publish(ctx, e, datasets.PublishOptions{Datasets: []string{"liquidaciones"}, K: datasets.DefaultK - 1}); err != nil {
+			t.Fatalf("con las clases retenidas: %v", err)
 		}
 	})
 }
