@@ -320,17 +320,13 @@ type kClasses struct {
 // the self-join on the classes they had: every pass reads the fact table
 // with FINAL, which holds more memory than the embedded engine's spill
 // limit, so a GROUP BY in the same statement wrote a file after every
-// block and merged a thousand of them at once (1.3 GB at 9.9M rows). The
-// counts here are bounded by the number of classes times k + 1 (uniqUpTo),
-// not by the rows, so this statement does not spill.
+// block and merged a thousand of them at once (1.3 GB at 9.9M rows).
 func recordClasses(ctx context.Context, eng warehouse.Engine, d *Dataset, b recordBuild, cutoff time.Time, r rules) (*kClasses, error) {
 	q, err := analytics.Get(b.query)
 	if err != nil {
 		return nil, err
 	}
-	qi := strings.Join(d.QuasiIdentifiers(), ", ")
-	res, err := eng.Query(ctx, "SELECT "+qi+", uniqUpTo("+strconv.Itoa(r.k)+")("+b.distinct+") AS clase, count() AS filas FROM (\n"+q.SQL+"\n) AS q\n"+
-		"GROUP BY "+qi+"\nSETTINGS max_bytes_before_external_group_by = 0", warehouse.P("corte", cutoff))
+	res, err := eng.Query(ctx, classesSQL(d, b, r.k, "(\n"+q.SQL+"\n) AS q", ""), warehouse.P("corte", cutoff))
 	if err != nil {
 		return nil, err
 	}
@@ -358,17 +354,31 @@ var testHookClasses func(*kClasses)
 // changed between it and the build (rows of a run committed in between,
 // or a fault) must not go out with fewer than k taxpayers.
 func checkKAnonymous(ctx context.Context, eng warehouse.Engine, d *Dataset, b recordBuild, number uint32, k int) error {
-	qi := strings.Join(d.QuasiIdentifiers(), ", ")
-	res, err := eng.Query(ctx, "SELECT count() FROM (SELECT "+qi+", uniqUpTo("+strconv.Itoa(k)+")("+b.distinct+") AS clase FROM "+d.Table+
-		" WHERE release = {r:UInt32} GROUP BY "+qi+" HAVING clase < "+strconv.Itoa(k)+") AS c\nSETTINGS max_bytes_before_external_group_by = 0",
+	res, err := eng.Query(ctx, "SELECT count() FROM ("+classesSQL(d, b, k, d.Table+" WHERE release = {r:UInt32}", "clase < "+strconv.Itoa(k))+") AS c",
 		warehouse.P("r", number))
 	if err != nil {
 		return err
 	}
 	if n := res.Rows[0][0].(uint64); n > 0 {
-		return fmt.Errorf("la versión %d de %s tendría %d combinaciones de cuasi-identificadores (%s) con menos de %d contribuyentes distintos; no se publica", number, d.ID, n, qi, k)
+		return fmt.Errorf("la versión %d de %s tendría %d combinaciones de cuasi-identificadores (%s) con menos de %d contribuyentes distintos; no se publica",
+			number, d.ID, n, strings.Join(d.QuasiIdentifiers(), ", "), k)
 	}
 	return nil
+}
+
+// classesSQL counts the rows of from and (up to k + 1) the distinct values
+// of b.distinct per combination of quasi-identifiers, keeping the classes
+// that satisfy having (all when empty). It never spills: what it holds is
+// bounded by the number of classes times k + 1, and the engine compares
+// its spill limit with the whole statement's memory, so over a FINAL read
+// it would write a file after every block.
+func classesSQL(d *Dataset, b recordBuild, k int, from, having string) string {
+	qi := strings.Join(d.QuasiIdentifiers(), ", ")
+	sql := "SELECT " + qi + ", uniqUpTo(" + strconv.Itoa(k) + ")(" + b.distinct + ") AS clase, count() AS filas FROM " + from + "\nGROUP BY " + qi
+	if having != "" {
+		sql += " HAVING " + having
+	}
+	return sql + "\nSETTINGS max_bytes_before_external_group_by = 0"
 }
 
 func claveExpr(d *Dataset) string {
