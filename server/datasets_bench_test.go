@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/observatorio-civico/observatorio/datasets"
 	"github.com/observatorio-civico/observatorio/datasets/datasetstest"
+	"github.com/observatorio-civico/observatorio/internal/procmem"
 	"github.com/observatorio-civico/observatorio/warehouse"
 	"github.com/observatorio-civico/observatorio/warehouse/chserver"
 	"github.com/observatorio-civico/observatorio/warehouse/whtest"
@@ -41,23 +41,6 @@ func benchEngine(tb testing.TB) warehouse.Engine {
 	}
 	tb.Cleanup(func() { e.Close() })
 	return e
-}
-
-// peakRSS is the process's peak resident memory (VmHWM), in MiB.
-func peakRSS() float64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		if v, ok := strings.CutPrefix(s.Text(), "VmHWM:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
-			return kb / 1024
-		}
-	}
-	return 0
 }
 
 func rss() float64 {
@@ -97,7 +80,7 @@ func resetPeak(b *testing.B) float64 {
 func report(b *testing.B, bytes int64, rows uint64, elapsed time.Duration) {
 	b.ReportMetric(float64(bytes)/elapsed.Seconds()/1e6, "MB/s")
 	b.ReportMetric(float64(rows)/elapsed.Seconds()/1e6, "Mfilas/s")
-	b.ReportMetric(peakRSS(), "MiB-pico")
+	b.ReportMetric(procmem.MiB(0, "VmHWM"), "MiB-pico")
 }
 
 // BenchmarkExportEngineCSV: the engine's own CSVWithNames of the published

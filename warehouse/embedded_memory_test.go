@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/observatorio-civico/observatorio/internal/procmem"
 	"github.com/observatorio-civico/observatorio/warehouse"
 )
 
@@ -82,16 +82,9 @@ func embeddedMemoryChild(t *testing.T) {
 // anonMB is the process's resident anonymous memory (heap of Go and of the
 // engine, not the mapped library).
 func anonMB(t *testing.T) int {
-	b, err := os.ReadFile("/proc/self/status")
+	b, err := procmem.Status(0, "RssAnon")
 	if err != nil {
-		t.Skip("sin /proc/self/status:", err)
+		t.Skip(err)
 	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(l, "RssAnon:") {
-			kb, _ := strconv.Atoi(strings.Fields(l)[1])
-			return kb / 1024
-		}
-	}
-	t.Skip("sin RssAnon en /proc/self/status")
-	return 0
+	return int(b >> 20)
 }

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/observatorio-civico/observatorio/internal/procmem"
 )
 
 // sample is one reading of the observatory's memory.
@@ -41,7 +43,7 @@ type sampler struct {
 func (s *sampler) read(ctx context.Context) sample {
 	smp := sample{rss: -1, heapInuse: -1, heapAlloc: -1, goSys: -1, goroutines: -1}
 	if s.pid > 0 {
-		if v, err := vmRSS(s.pid); err == nil {
+		if v, err := procmem.Status(s.pid, "VmRSS"); err == nil {
 			smp.rss = v
 		}
 	}
@@ -59,26 +61,6 @@ func (s *sampler) read(ctx context.Context) sample {
 		}
 	}
 	return smp
-}
-
-// vmRSS reads a process's resident set size from /proc.
-func vmRSS(pid int) (int64, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-			f := strings.Fields(rest) // "123456 kB"
-			if len(f) == 2 && f[1] == "kB" {
-				kb, err := strconv.ParseInt(f[0], 10, 64)
-				return kb * 1024, err
-			}
-		}
-	}
-	return 0, fmt.Errorf("/proc/%d/status sin VmRSS", pid)
 }
 
 // scrape reads the unlabelled metrics of a Prometheus text exposition.

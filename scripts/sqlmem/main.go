@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/observatorio-civico/observatorio/datasets"
+	"github.com/observatorio-civico/observatorio/internal/procmem"
 	"github.com/observatorio-civico/observatorio/warehouse"
 )
 
@@ -90,17 +91,8 @@ func main() {
 
 // report prints the process's current and peak resident memory.
 func report(what string, took time.Duration) {
-	fmt.Fprintf(os.Stderr, "%s\tRSS %s\tpico %s\t%.1f s\t%s\n", time.Now().Format("15:04:05"), status("VmRSS"), status("VmHWM"), took.Seconds(), what)
-}
-
-func status(key string) string {
-	b, _ := os.ReadFile("/proc/self/status")
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, key+":"); ok {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "?"
+	fmt.Fprintf(os.Stderr, "%s\tRSS %.0f MiB\tpico %.0f MiB\t%.1f s\t%s\n", time.Now().Format("15:04:05"),
+		procmem.MiB(0, "VmRSS"), procmem.MiB(0, "VmHWM"), took.Seconds(), what)
 }
 
 func fail(err error) {
