@@ -6,9 +6,14 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/observatorio-civico/observatorio/warehouse"
 )
@@ -21,7 +26,11 @@ import (
 // two warehouses never mix), which the kernel sends with sendfile at disk
 // speed and no copy in the process. Publish writes its files through to the
 // cache; a node that did not publish fills it on first use, verifying the
-// hash. The cache can be deleted at any time.
+// hash. The cache can be deleted at any time, and it is bounded
+// (CacheMaxBytes): after each file it gains, the files used least recently
+// are removed until it fits, so that a node publishing for years does not
+// fill its disk with releases nobody downloads any more (20 GB had piled
+// up on a development machine).
 
 // CacheDir is the folder of the local file cache; empty disables it (files
 // are then always read from the warehouse). The default is
@@ -39,6 +48,29 @@ func defaultCacheDir() string {
 	}
 	return filepath.Join(os.TempDir(), "observatorio-datos")
 }
+
+// CacheMaxBytes bounds the local cache's size. The default is
+// $OBSERVATORIO_DATOS_CACHE_MB mebibytes, else 4 GiB: room for the latest
+// release of every dataset at ten million liquidations (about 1.5 GB for
+// the record-level one in its formats). A file evicted is read from the
+// warehouse again on its next download.
+var CacheMaxBytes = defaultCacheMaxBytes()
+
+func defaultCacheMaxBytes() int64 {
+	if mb, err := strconv.ParseInt(os.Getenv("OBSERVATORIO_DATOS_CACHE_MB"), 10, 64); err == nil && mb > 0 {
+		return mb << 20
+	}
+	return 4 << 30
+}
+
+// A partial file this old belongs to a process that died while writing it
+// (a live writer touches its file with every write).
+const staleCachePartial = time.Hour
+
+// A file served from the cache has its modification time moved forward at
+// most this often, which makes eviction least-recently-used without a
+// write on every download.
+const cacheTouchEvery = time.Hour
 
 func cachePath(sum string) string {
 	return filepath.Join(CacheDir, sum[:2], sum)
@@ -61,6 +93,7 @@ func CachedFile(ctx context.Context, eng warehouse.Engine, rel *Release, name st
 	}
 	path := cachePath(f.SHA256)
 	if fh, err := openCached(path, f.Bytes); err == nil {
+		touchCached(fh)
 		return fh, f, nil
 	}
 	mu, _ := cacheFills.LoadOrStore(f.SHA256, &sync.Mutex{})
@@ -156,5 +189,68 @@ func (c *cacheWriter) commit(sum string, size int64) error {
 		os.Remove(c.f.Name())
 		return err
 	}
-	return os.Rename(c.f.Name(), path)
+	if err := os.Rename(c.f.Name(), path); err != nil {
+		os.Remove(c.f.Name())
+		return err
+	}
+	trimCache(path)
+	return nil
+}
+
+// touchCached marks a cached file as used now (for eviction), at most once
+// per cacheTouchEvery.
+func touchCached(fh *os.File) {
+	st, err := fh.Stat()
+	if err != nil || time.Since(st.ModTime()) < cacheTouchEvery {
+		return
+	}
+	now := time.Now()
+	os.Chtimes(fh.Name(), now, now) // best effort: eviction order only
+}
+
+var trimming sync.Mutex
+
+// trimCache removes the partial files of dead writers, then the files used
+// least recently until the cache fits in CacheMaxBytes, never the file just
+// added (keep). A download already reading an evicted file goes on: the
+// open descriptor keeps the data until it is closed.
+func trimCache(keep string) {
+	trimming.Lock()
+	defer trimming.Unlock()
+	type entry struct {
+		path string
+		size int64
+		used time.Time
+	}
+	var files []entry
+	var total int64
+	filepath.WalkDir(CacheDir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return nil
+		}
+		if strings.HasPrefix(d.Name(), ".parcial-") {
+			if time.Since(info.ModTime()) > staleCachePartial {
+				os.Remove(path)
+			}
+			return nil
+		}
+		total += info.Size()
+		if path != keep {
+			files = append(files, entry{path, info.Size(), info.ModTime()})
+		}
+		return nil
+	})
+	sort.Slice(files, func(i, j int) bool { return files[i].used.Before(files[j].used) })
+	for _, f := range files {
+		if total <= CacheMaxBytes {
+			return
+		}
+		if os.Remove(f.path) == nil {
+			total -= f.size
+		}
+	}
 }
