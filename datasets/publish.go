@@ -318,9 +318,10 @@ type kClasses struct {
 // recordClasses counts the classes in one pass over the dataset's query.
 // The release's other statements then read the query once each, without
 // the self-join on the classes they had: every pass reads the fact table
-// with FINAL, which holds more memory than the embedded engine's spill
-// limit, so a GROUP BY in the same statement wrote a file after every
-// block and merged a thousand of them at once (1.3 GB at 9.9M rows).
+// with FINAL, and a second pass with a GROUP BY cost 1.3 GB at 9.9M rows
+// while FINAL still merged the parts of every partition together (before
+// the ETL's commit left one part per partition, see
+// warehouse.FinalPerPartition).
 func recordClasses(ctx context.Context, eng warehouse.Engine, d *Dataset, b recordBuild, cutoff time.Time, r rules) (*kClasses, error) {
 	q, err := analytics.Get(b.query)
 	if err != nil {
@@ -369,9 +370,10 @@ func checkKAnonymous(ctx context.Context, eng warehouse.Engine, d *Dataset, b re
 // classesSQL counts the rows of from and (up to k + 1) the distinct values
 // of b.distinct per combination of quasi-identifiers, keeping the classes
 // that satisfy having (all when empty). It never spills: what it holds is
-// bounded by the number of classes times k + 1, and the engine compares
-// its spill limit with the whole statement's memory, so over a FINAL read
-// it would write a file after every block.
+// bounded by the number of classes times k + 1 (40 MB at 9.9M rows), and
+// the engine compares its spill limit with the whole statement's memory,
+// so over a FINAL read that merges many parts it would write a file after
+// every block.
 func classesSQL(d *Dataset, b recordBuild, k int, from, having string) string {
 	qi := strings.Join(d.QuasiIdentifiers(), ", ")
 	sql := "SELECT " + qi + ", uniqUpTo(" + strconv.Itoa(k) + ")(" + b.distinct + ") AS clase, count() AS filas FROM " + from + "\nGROUP BY " + qi

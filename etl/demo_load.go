@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/observatorio-civico/observatorio/etl/demo"
@@ -65,6 +66,13 @@ func LoadDemo(ctx context.Context, e warehouse.Engine, p *Pseudonymizer, o demo.
 	})
 	if err == nil {
 		err = flush(true)
+	}
+	// The same state a Runner's commit leaves (see consolidate), which the
+	// embedded engine's FINAL relies on.
+	for _, tbl := range []string{"liquidations", "payments"} {
+		if err == nil {
+			err = consolidate(ctx, e, slog.Default(), tbl)
+		}
 	}
 	status, msg := "committed", ""
 	if err != nil {

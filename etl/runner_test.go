@@ -496,3 +496,62 @@ func TestRerunLeavesOneCopyOfQuarantine(t *testing.T) {
 		}
 	})
 }
+
+// TestCommitKeepsEachKeyInOnePartition: liquidations are partitioned by tax
+// year, and a source may correct a liquidation's tax year, which puts its
+// new copy in another partition. Readers must see one copy per key, with
+// the new year, on both engines; on the embedded engine, whose FINAL
+// deduplicates partition by partition, the commit also leaves one physical
+// copy and one part per partition (the memory of every FINAL read at ten
+// million rows depends on it, see warehouse.FinalPerPartition).
+func TestCommitKeepsEachKeyInOnePartition(t *testing.T) {
+	whtest.Each(t, func(t *testing.T, e warehouse.Engine) {
+		ctx := context.Background()
+		file := filepath.Join(t.TempDir(), "predial.csv")
+		good := writePredialFile(t, file, 30, nil, nil)
+		r := newRunner(t, e, etl.JobConfig{Name: "bga", Sources: []ingest.SourceConfig{predialSource(file)}})
+		if _, err := r.Run(ctx, "bga"); err != nil {
+			t.Fatal(err)
+		}
+		// The municipality corrects the tax year of ten liquidations.
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(string(b), "\n")
+		moved := 0
+		for i, l := range lines {
+			if strings.HasPrefix(l, "BGA-0000") || strings.HasPrefix(l, "BGA-0001") && moved < 10 {
+				lines[i] = strings.Replace(l, ";2025;15/01/2025;", ";2024;15/01/2025;", 1)
+				moved++
+			}
+		}
+		if err := os.WriteFile(file, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		later := time.Now().Add(time.Minute)
+		if err := os.Chtimes(file, later, later); err != nil {
+			t.Fatal(err)
+		}
+		if rep, err := r.Run(ctx, "bga"); err != nil || rep.Loaded != int64(good) {
+			t.Fatalf("second run: %v %v", rep, err)
+		}
+		committed := " WHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed')"
+		if n := count(t, e, "SELECT count() FROM liquidations FINAL"+committed); n != uint64(good) {
+			t.Errorf("readers see %d liquidations, the source has %d", n, good)
+		}
+		if n := count(t, e, "SELECT count() FROM liquidations FINAL"+committed+" AND tax_year = 2024"); n != uint64(moved) {
+			t.Errorf("readers see %d liquidations of 2024, the source moved %d", n, moved)
+		}
+		if !warehouse.FinalPerPartition(e) {
+			return
+		}
+		if n := count(t, e, "SELECT count() FROM liquidations"); n != uint64(good) {
+			t.Errorf("%d physical copies of %d liquidations after the commit", n, good)
+		}
+		if n := count(t, e, "SELECT count() FROM system.parts WHERE database = {db:String} AND table = 'liquidations' AND active",
+			warehouse.P("db", e.Database())); n != 2 {
+			t.Errorf("%d parts for the 2 tax years after the commit", n)
+		}
+	})
+}

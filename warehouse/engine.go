@@ -217,3 +217,24 @@ func validIdent(s string) bool {
 
 // quoteIdent quotes an identifier that validIdent accepted.
 func quoteIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "") + "`" }
+
+// FinalPerPartition says whether SELECT ... FINAL on e deduplicates each
+// partition on its own (the embedded engine sets
+// do_not_merge_across_partitions_select_final, see openEmbedded) rather
+// than across the whole table. Where it does, whoever writes a
+// ReplacingMergeTree whose partition is not a function of its key
+// (liquidations by tax year, payments by year paid) must leave no key with
+// copies in two partitions: a liquidation whose tax year was corrected would
+// otherwise be read twice. The ETL's commit does (etl.Runner.consolidate),
+// with AcrossPartitions to count the copies.
+func FinalPerPartition(e Engine) bool { return e.Kind() == "embedded" }
+
+// AcrossPartitions is the SETTINGS clause that makes one FINAL query on e
+// deduplicate across partitions, or "" where FINAL always does (a server,
+// down to ClickHouse 18.16, which does not know the setting).
+func AcrossPartitions(e Engine) string {
+	if FinalPerPartition(e) {
+		return " SETTINGS do_not_merge_across_partitions_select_final = 0"
+	}
+	return ""
+}
