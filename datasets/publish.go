@@ -238,7 +238,7 @@ func publishOne(ctx context.Context, eng warehouse.Engine, d *Dataset, cutoff ti
 		ins := "INSERT INTO " + d.Table + " (release, fila, clave, huella, " + strings.Join(cols, ", ") + ")\n" +
 			"SELECT {release:UInt32}, rowNumberInAllBlocks() + 1, clave, huella, " + strings.Join(cols, ", ") + " FROM (\n" +
 			"SELECT " + strings.Join(cols, ", ") + ", " + claveExpr(d) + " AS clave, " + huellaExpr(d) + " AS huella FROM (\n" + inner + "\n) AS i\n" +
-			"ORDER BY " + strings.Join(d.Key, ", ") + "\n) AS o"
+			"ORDER BY " + strings.Join(d.Key, ", ") + "\n) AS o" + warehouse.SortedCopySettings(eng)
 		if err := eng.Exec(ctx, ins, append(params, warehouse.P("release", number))...); err != nil {
 			return nil, err
 		}

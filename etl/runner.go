@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -183,6 +184,10 @@ func (r *Runner) Pending(ctx context.Context) ([]string, error) {
 }
 
 func (r *Runner) afterCommit(ctx context.Context, rep *RunReport) {
+	// The load's buffers are garbage once it has committed: give them back
+	// to the system before the hooks' statements (a publication) take
+	// memory of their own, rather than when the runtime gets to it.
+	debug.FreeOSMemory()
 	for _, hook := range r.OnCommit {
 		if err := hook(context.WithoutCancel(ctx), rep); err != nil {
 			r.log().Error("tarea posterior a la carga fallida", "trabajo", rep.Job, "error", err)
@@ -480,12 +485,17 @@ func consolidate(ctx context.Context, eng warehouse.Engine, log *slog.Logger, tb
 		if err != nil {
 			return fmt.Errorf("consolidando %s: %w", tbl, err)
 		}
-		extra, err := extraCopies(ctx, eng, tbl)
-		if err != nil {
-			return fmt.Errorf("consolidando %s: %w", tbl, err)
-		}
-		if len(split) == 0 && extra == 0 {
-			return nil
+		// Copies are counted once the partitions are merged: the count
+		// reads the table with FINAL, which over many parts costs as much
+		// as the merge.
+		var extra int64
+		if len(split) == 0 {
+			if extra, err = extraCopies(ctx, eng, tbl); err != nil {
+				return fmt.Errorf("consolidando %s: %w", tbl, err)
+			}
+			if extra == 0 {
+				return nil
+			}
 		}
 		if attempt == 6 {
 			log.Warn("quedan copias físicas o particiones en varias partes sin consolidar (las consultas con FINAL ven una sola copia por partición)",

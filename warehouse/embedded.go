@@ -90,6 +90,8 @@ type embedded struct {
 	spool string
 	// spillSettings bound the memory of each statement (QueryMemoryMB).
 	spillSettings []string
+	// queryMemory is QueryMemoryMB in bytes.
+	queryMemory int64
 }
 
 func openEmbedded(ctx context.Context, cfg Config) (Engine, error) {
@@ -171,11 +173,12 @@ func openEmbedded(ctx context.Context, cfg Config) (Engine, error) {
 			// partition in one part (see FinalPerPartition).
 			"SET do_not_merge_across_partitions_select_final = 1",
 		},
-		spool: spool,
-		db:    cfg.Database,
-		args:  []string{"--path=" + dir},
-		pool:  make(chan *chdb.Conn, n),
-		slots: make(chan struct{}, n),
+		spool:       spool,
+		queryMemory: mb << 20,
+		db:          cfg.Database,
+		args:        []string{"--path=" + dir},
+		pool:        make(chan *chdb.Conn, n),
+		slots:       make(chan struct{}, n),
 	}
 	for i := 0; i < n; i++ {
 		e.slots <- struct{}{}
