@@ -5,6 +5,7 @@
 //
 //	go run ./scripts/sqlmem -data DIR -f statements.sql      # statements separated by ;;
 //	go run ./scripts/sqlmem -data DIR -publish liquidaciones -k 4
+//	go run ./scripts/sqlmem -data DIR -f export.sql -stream Parquet -release 1
 //
 // {corte:DateTime} is bound to an hour from now (every committed run) and
 // {k:UInt64} to -k. -mb sets warehouse.embedded.query_memory_mb. A new k
@@ -16,6 +17,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -31,6 +33,8 @@ func main() {
 	publish := flag.String("publish", "", "conjunto de datos que publicar")
 	k := flag.Int("k", datasets.DefaultK, "k de la publicación y de {k:UInt64}")
 	mb := flag.Int("mb", 0, "warehouse.embedded.query_memory_mb (0: el valor por omisión)")
+	stream := flag.String("stream", "", "con -f: envía la salida de cada sentencia en este formato (TabSeparated, Parquet...) a /dev/null en vez de leerla")
+	release := flag.Uint("release", 0, "valor de {release:UInt32}")
 	flag.Parse()
 	if *data == "" || (*file == "") == (*publish == "") {
 		fmt.Fprintln(os.Stderr, "uso: sqlmem -data DIR (-f SENTENCIAS.sql | -publish CONJUNTO) [-k K] [-mb MB]")
@@ -73,8 +77,16 @@ func main() {
 		if strings.Contains(st, "{k:") {
 			params = append(params, warehouse.P("k", uint64(*k)))
 		}
+		if strings.Contains(st, "{release:") {
+			params = append(params, warehouse.P("release", uint32(*release)))
+		}
 		start := time.Now()
-		res, err := eng.Query(ctx, st, params...)
+		res := &warehouse.Result{}
+		if *stream != "" {
+			err = eng.Stream(ctx, io.Discard, *stream, st, params...)
+		} else {
+			res, err = eng.Query(ctx, st, params...)
+		}
 		if err != nil {
 			fail(err)
 		}
