@@ -524,7 +524,7 @@ func consolidate(ctx context.Context, eng warehouse.Engine, log *slog.Logger, tb
 		default:
 			// Every partition is one part, so the copies left are of keys
 			// in two partitions.
-			err = deleteOlderCopies(ctx, eng, log, tbl)
+			err = deleteOlderCopies(ctx, eng, log, tbl, extra)
 		}
 		if err != nil {
 			return fmt.Errorf("consolidando %s: %w", tbl, err)
@@ -575,12 +575,12 @@ var partitionID = regexp.MustCompile(`^[0-9A-Za-z_]+$`)
 var versionColumn = regexp.MustCompile(`ReplacingMergeTree\((\w+)\)`)
 
 // deleteOlderCopies deletes, for each key of tbl with copies in more than
-// one partition, every copy but the one FINAL keeps (the highest version).
-// Every table the ETL loads has a run_id column.
-// It reads the key and the version column from the table's definition, and
-// groups every key of the table: a cost paid only when a run moved rows
-// between partitions.
-func deleteOlderCopies(ctx context.Context, eng warehouse.Engine, log *slog.Logger, tbl string) error {
+// one partition (copies of them), every copy but the one FINAL keeps: the
+// highest version, then the later run (every table the ETL loads has a
+// run_id). It reads the key and the version column from the table's
+// definition, and groups every key of the table: a cost paid only when a
+// run moved rows between partitions.
+func deleteOlderCopies(ctx context.Context, eng warehouse.Engine, log *slog.Logger, tbl string, copies int64) error {
 	res, err := eng.Query(ctx, "SELECT sorting_key, engine_full FROM system.tables WHERE database = {db:String} AND name = {t:String}",
 		warehouse.P("db", eng.Database()), warehouse.P("t", tbl))
 	if err != nil {
@@ -595,11 +595,7 @@ func deleteOlderCopies(ctx context.Context, eng warehouse.Engine, log *slog.Logg
 	if key == "" || m == nil {
 		return fmt.Errorf("%s no es un ReplacingMergeTree con columna de versión: %s", tbl, engine)
 	}
-	n, err := extraCopies(ctx, eng, tbl)
-	if err != nil {
-		return err
-	}
-	log.Info("filas que cambiaron de partición: se borran sus copias anteriores", "tabla", tbl, "copias", n)
+	log.Info("filas que cambiaron de partición: se borran sus copias anteriores", "tabla", tbl, "copias", copies)
 	// Versions are seconds: two runs within one second tie, and FINAL then
 	// keeps the copy inserted last, which is the later run's, whose id
 	// sorts after (NewRunID starts with the time).
