@@ -248,7 +248,7 @@ func AcrossPartitions(e Engine) string {
 // took the release of 9.9M liquidations from 838 MB to 543 MB, for 73 s
 // instead of 53 s.
 func SortedCopySettings(e Engine) string {
-	if em, ok := e.(*embedded); ok {
+	if em, ok := beneath[*embedded](e); ok {
 		return fmt.Sprintf("\nSETTINGS max_threads = 1, min_insert_block_size_bytes = %d", em.queryMemory/4)
 	}
 	return ""

@@ -2,6 +2,7 @@ package warehouse_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/observatorio-civico/observatorio/warehouse"
@@ -44,6 +45,20 @@ func TestFinalPerPartition(t *testing.T) {
 		}
 		if n := countOf("SELECT count() FROM final_particiones FINAL" + warehouse.AcrossPartitions(e)); n != 2 {
 			t.Errorf("FINAL%s: %d rows, expected 2", warehouse.AcrossPartitions(e), n)
+		}
+	})
+}
+
+// TestSortedCopySettings: the record-level build's settings reach the
+// embedded engine also through the wrapper serve holds it in (a watched
+// engine), and a server gets none.
+func TestSortedCopySettings(t *testing.T) {
+	whtest.Each(t, func(t *testing.T, e warehouse.Engine) {
+		for _, eng := range []warehouse.Engine{e, warehouse.Watch(e)} {
+			got := warehouse.SortedCopySettings(eng)
+			if want := e.Kind() == "embedded"; strings.Contains(got, "max_threads = 1") != want {
+				t.Errorf("%T: %q", eng, got)
+			}
 		}
 	})
 }
