@@ -481,7 +481,11 @@ func (r *Runner) commit(ctx context.Context, rep *RunReport, marks map[string]wa
 func consolidate(ctx context.Context, eng warehouse.Engine, log *slog.Logger, tbl string) error {
 	perPartition := warehouse.FinalPerPartition(eng)
 	for attempt := 1; ; attempt++ {
-		split, err := splitPartitions(ctx, eng, tbl, perPartition)
+		var split []string
+		var err error
+		if perPartition {
+			split, err = warehouse.SplitPartitions(ctx, eng, tbl)
+		}
 		if err != nil {
 			return fmt.Errorf("consolidando %s: %w", tbl, err)
 		}
@@ -513,14 +517,7 @@ func consolidate(ctx context.Context, eng warehouse.Engine, log *slog.Logger, tb
 		case !perPartition:
 			err = eng.Exec(ctx, "OPTIMIZE TABLE "+tbl+" FINAL")
 		case len(split) > 0:
-			for _, id := range split {
-				// A literal, not a parameter: the statement takes no
-				// expression there. Ids are digits, letters and
-				// underscores (splitPartitions checks).
-				if err = eng.Exec(ctx, "OPTIMIZE TABLE "+tbl+" PARTITION ID '"+id+"' FINAL"); err != nil {
-					break
-				}
-			}
+			err = warehouse.MergePartitions(ctx, eng, tbl, split)
 		default:
 			// Every partition is one part, so the copies left are of keys
 			// in two partitions.
@@ -546,31 +543,6 @@ func extraCopies(ctx context.Context, eng warehouse.Engine, tbl string) (int64, 
 	}
 	return 0, fmt.Errorf("cuenta de copias de %s: %T", tbl, res.Rows[0][0])
 }
-
-// splitPartitions lists the partitions of tbl held in more than one part,
-// where that matters (FINAL per partition).
-func splitPartitions(ctx context.Context, eng warehouse.Engine, tbl string, perPartition bool) ([]string, error) {
-	if !perPartition {
-		return nil, nil
-	}
-	res, err := eng.Query(ctx, `SELECT partition_id FROM system.parts
-		WHERE database = {db:String} AND table = {t:String} AND active
-		GROUP BY partition_id HAVING count() > 1 ORDER BY partition_id`,
-		warehouse.P("db", eng.Database()), warehouse.P("t", tbl))
-	if err != nil {
-		return nil, err
-	}
-	ids := make([]string, len(res.Rows))
-	for i, row := range res.Rows {
-		ids[i], _ = row[0].(string)
-		if !partitionID.MatchString(ids[i]) {
-			return nil, fmt.Errorf("identificador de partición inesperado en %s: %q", tbl, ids[i])
-		}
-	}
-	return ids, nil
-}
-
-var partitionID = regexp.MustCompile(`^[0-9A-Za-z_]+$`)
 
 var versionColumn = regexp.MustCompile(`ReplacingMergeTree\((\w+)\)`)
 
