@@ -21,8 +21,12 @@ import (
 // offset by reading from the chunk that holds it.
 const ChunkSize = 1 << 20
 
-// chunksPerInsert chunks go in one INSERT (fewer, larger parts).
-const chunksPerInsert = 16
+// chunksPerInsert chunks go in one INSERT (fewer, larger parts). Each
+// writer holds them, their Native encoding and the engine's copy while the
+// insert runs, and a release writes its CSV and Excel CSV at once: 16
+// chunks held the `etl run` of 9.9M liquidations at 694 MB while writing
+// them, 4 at 607 MB (etl/BENCHMARKS.md, "Session 5").
+const chunksPerInsert = 4
 
 var fileColumns = []string{"dataset", "release", "name", "chunk", "data"}
 
