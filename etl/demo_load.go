@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/observatorio-civico/observatorio/etl/demo"
+	"github.com/observatorio-civico/observatorio/ingest"
 	"github.com/observatorio-civico/observatorio/warehouse"
 )
 
@@ -69,7 +70,7 @@ func LoadDemo(ctx context.Context, e warehouse.Engine, p *Pseudonymizer, o demo.
 	}
 	// The same state a Runner's commit leaves (see consolidate), which the
 	// embedded engine's FINAL relies on.
-	for _, tbl := range []string{"liquidations", "payments"} {
+	for _, tbl := range []string{tableOf[ingest.KindLiquidation], tableOf[ingest.KindPayment]} {
 		if err == nil {
 			err = consolidate(ctx, e, slog.Default(), tbl)
 		}

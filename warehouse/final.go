@@ -49,9 +49,6 @@ func SplitPartitions(ctx context.Context, e Engine, table string) ([]string, err
 	ids := make([]string, len(res.Rows))
 	for i, row := range res.Rows {
 		ids[i], _ = row[0].(string)
-		if !partitionID.MatchString(ids[i]) {
-			return nil, fmt.Errorf("identificador de partición inesperado en %s: %q", table, ids[i])
-		}
 	}
 	return ids, nil
 }
