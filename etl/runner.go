@@ -43,7 +43,10 @@ var ErrAlreadyRunning = errors.New("el trabajo ya se está ejecutando")
 // row loaded again (a second run, or a run after a crash at any moment)
 // replaces its earlier copy; readers use FINAL, and a committed run
 // optimizes the tables it touched so that one physical copy remains.
-// Watermarks and the run log advance only when a run commits.
+// On one node a run writes into staging tables that its commit moves into
+// the tables (see staging), so that its rows replace no committed copy
+// before it commits. Watermarks and the run log advance only when a run
+// commits.
 type Runner struct {
 	Eng    warehouse.Engine
 	Pseudo *Pseudonymizer
@@ -358,6 +361,10 @@ func (r *Runner) attempt(parent context.Context, job *JobConfig) (rep *RunReport
 	rep = &RunReport{RunID: NewRunID(), Job: job.Name, Status: StatusRunning, Started: r.now()}
 	ctx, cancel := context.WithTimeout(parent, job.timeout())
 	defer cancel()
+	var stage *staging
+	if r.Cluster == "" {
+		stage = newStaging(r.Eng, job.Name, rep.RunID)
+	}
 	defer func() {
 		if err == nil {
 			return
@@ -370,10 +377,17 @@ func (r *Runner) attempt(parent context.Context, job *JobConfig) (rep *RunReport
 		if lerr := r.logRun(lctx, rep); lerr != nil {
 			r.log().Error("no se pudo registrar la ejecución fallida", "trabajo", job.Name, "error", lerr)
 		}
+		if derr := stage.drop(lctx); derr != nil {
+			r.log().Error("no se pudieron borrar las tablas de preparación de la ejecución fallida (la próxima ejecución lo intentará)",
+				"trabajo", job.Name, "error", derr)
+		}
 		r.log().Error("ejecución fallida", "trabajo", job.Name, "ejecucion", rep.RunID, "error", err)
 	}()
 	if err := r.logRun(ctx, rep); err != nil {
 		return rep, err
+	}
+	if err := stage.dropAbandoned(ctx, job.Name, job.timeout(), rep.Started); err != nil {
+		return rep, fmt.Errorf("tablas de preparación de ejecuciones anteriores: %w", err)
 	}
 	marks, err := r.watermarks(ctx, job.Name)
 	if err != nil {
@@ -384,7 +398,7 @@ func (r *Runner) attempt(parent context.Context, job *JobConfig) (rep *RunReport
 	tables := map[string]bool{}
 	for i := range job.Sources {
 		src := &job.Sources[i]
-		sr, mark, err := r.loadSource(ctx, job, src, marks[src.Name], t)
+		sr, mark, err := r.loadSource(ctx, job, src, marks[src.Name], t, stage)
 		if err != nil {
 			return rep, fmt.Errorf("fuente %s: %w", src.Name, err)
 		}
@@ -411,16 +425,20 @@ func (r *Runner) attempt(parent context.Context, job *JobConfig) (rep *RunReport
 		rep.Tables = append(rep.Tables, tbl)
 	}
 	sort.Strings(rep.Tables)
-	if err := r.commit(ctx, rep, newMarks); err != nil {
+	if err := r.commit(ctx, rep, newMarks, stage); err != nil {
 		return rep, err
 	}
 	r.log().Info(rep.Summary())
 	return rep, nil
 }
 
-// commit makes the run count: one physical copy of each row in the tables
-// it touched, the new watermarks, and the run log row saying committed.
-func (r *Runner) commit(ctx context.Context, rep *RunReport, marks map[string]watermark) error {
+// commit makes the run count: its staged rows moved into the tables, one
+// physical copy of each row in the tables it touched, the new watermarks,
+// and the run log row saying committed.
+func (r *Runner) commit(ctx context.Context, rep *RunReport, marks map[string]watermark, stage *staging) error {
+	if err := stage.attach(ctx); err != nil {
+		return err
+	}
 	if r.Cluster == "" {
 		for _, tbl := range rep.Tables {
 			if err := consolidate(ctx, r.Eng, r.log(), tbl); err != nil {
@@ -579,7 +597,7 @@ func deleteOlderCopies(ctx context.Context, eng warehouse.Engine, log *slog.Logg
 }
 
 // loadSource reads one source and loads its rows and rejects in batches.
-func (r *Runner) loadSource(ctx context.Context, job *JobConfig, src *ingest.SourceConfig, prev watermark, t *transformer) (*SourceReport, *watermark, error) {
+func (r *Runner) loadSource(ctx context.Context, job *JobConfig, src *ingest.SourceConfig, prev watermark, t *transformer, stage *staging) (*SourceReport, *watermark, error) {
 	table := tableOf[src.Record]
 	cols := columnsOf[src.Record]
 	sr := &SourceReport{Name: src.Name, Table: table}
@@ -603,7 +621,11 @@ func (r *Runner) loadSource(ctx context.Context, job *JobConfig, src *ingest.Sou
 		personal[f] = true
 	}
 	batch := r.Config.batchSize()
-	tc, err := warehouse.ColumnsOf(ctx, r.Eng, table, cols)
+	target, err := stage.tableFor(ctx, table)
+	if err != nil {
+		return nil, nil, err
+	}
+	tc, err := warehouse.ColumnsOf(ctx, r.Eng, target, cols)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -8,6 +8,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/observatorio-civico/observatorio/analytics"
 	"github.com/observatorio-civico/observatorio/etl"
 	"github.com/observatorio-civico/observatorio/etl/recompute"
 	"github.com/observatorio-civico/observatorio/ingest"
@@ -552,6 +555,212 @@ func TestCommitKeepsEachKeyInOnePartition(t *testing.T) {
 		if n := count(t, e, "SELECT count() FROM system.parts WHERE database = {db:String} AND table = 'liquidations' AND active",
 			warehouse.P("db", e.Database())); n != 2 {
 			t.Errorf("%d parts for the 2 tax years after the commit", n)
+		}
+	})
+}
+
+// TestFailedRunHidesNoCommittedRow: a run that fails after loading part of a
+// corrected file must leave every reader seeing the committed rows, also
+// after the engine merges the table (a ReplacingMergeTree merge keeps the
+// newest copy of a key, committed or not). Its staging table goes with it,
+// a staging table a crash left behind goes with the next run, and that run
+// publishes the correction.
+func TestFailedRunHidesNoCommittedRow(t *testing.T) {
+	whtest.Each(t, func(t *testing.T, e warehouse.Engine) {
+		ctx := context.Background()
+		file := filepath.Join(t.TempDir(), "predial.csv")
+		good := writePredialFile(t, file, 60, nil, nil)
+		r := newRunner(t, e, etl.JobConfig{Name: "bga", Sources: []ingest.SourceConfig{predialSource(file)}})
+		if _, err := r.Run(ctx, "bga"); err != nil {
+			t.Fatal(err)
+		}
+		// What readers see: the record-level dataset's query, at a cutoff
+		// after every run of the test.
+		view := func() string {
+			t.Helper()
+			res, err := analytics.Run(ctx, e, "ds_liquidaciones", warehouse.P("corte", time.Now().Add(time.Hour)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return fmt.Sprint(len(res.Rows), res.Rows)
+		}
+		before := view()
+		if !strings.HasPrefix(before, fmt.Sprint(good, " ")) {
+			t.Fatalf("readers see %.20s… rows, the source has %d", before, good)
+		}
+
+		// The municipality corrects every liquidation; the run loading the
+		// correction fails at its second source, after the first one has
+		// loaded every row.
+		writePredialFile(t, file, 60, everyRow(60), nil)
+		later := time.Now().Add(time.Minute)
+		if err := os.Chtimes(file, later, later); err != nil {
+			t.Fatal(err)
+		}
+		missing := predialSource(filepath.Join(t.TempDir(), "no-existe.csv"))
+		missing.Name = "bga-faltante"
+		none := -1
+		failing := newRunner(t, e, etl.JobConfig{Name: "bga", Retries: &none, Sources: []ingest.SourceConfig{predialSource(file), missing}})
+		if rep, err := failing.Run(ctx, "bga"); err == nil || len(rep.Sources) != 1 || rep.Sources[0].Loaded != int64(good) {
+			t.Fatalf("the run with a missing file: %v %v", rep, err)
+		}
+		if err := e.Exec(ctx, "OPTIMIZE TABLE liquidations FINAL"); err != nil {
+			t.Fatal(err)
+		}
+		if after := view(); after != before {
+			t.Errorf("after a failed run and a merge readers see %.20s… rows, before it %.20s…", after, before)
+		}
+		if n := count(t, e, "SELECT count() FROM liquidations WHERE run_id NOT IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed')"); n != 0 {
+			t.Errorf("%d rows of the failed run in liquidations", n)
+		}
+		if names, err := warehouse.TablesWithPrefix(ctx, e, "etl_stage_"); err != nil || len(names) != 0 {
+			t.Errorf("staging tables after the failed run: %v %v", names, err)
+		}
+
+		// Staging tables of other runs of the job: one a crash left behind
+		// (its run never logged an end, and started longer ago than the
+		// job's timeout), one whose run failed, and one of a run still going
+		// in another process. The next run drops the first two and loads
+		// the correction.
+		runs := []struct {
+			id, status string
+			started    time.Time
+			kept       bool
+		}{
+			{"20250101T000000.000Z-muerta", etl.StatusRunning, time.Now().Add(-2 * time.Hour), false},
+			{"20250101T000001.000Z-fallida", etl.StatusFailed, time.Now().Add(-time.Minute), false},
+			{"20250101T000002.000Z-en-curso", etl.StatusRunning, time.Now().Add(-time.Minute), true},
+		}
+		var kept []string
+		for _, run := range runs {
+			if err := e.Insert(ctx, "etl_runs", []string{"run_id", "job", "started_at", "finished_at", "status"},
+				[][]any{{run.id, "bga", run.started, run.started, run.status}}); err != nil {
+				t.Fatal(err)
+			}
+			name := etl.StageTable("bga", run.id, "liquidations")
+			if err := warehouse.CreateStage(ctx, e, "liquidations", name); err != nil {
+				t.Fatal(err)
+			}
+			if run.kept {
+				kept = append(kept, name)
+			}
+		}
+		rep, err := r.Run(ctx, "bga")
+		if err != nil || rep.Loaded != int64(good) {
+			t.Fatalf("run after the failure: %v %v", rep, err)
+		}
+		if names, err := warehouse.TablesWithPrefix(ctx, e, "etl_stage_"); err != nil || !slices.Equal(names, kept) {
+			t.Errorf("staging tables after the next run: %v, expected %v (%v)", names, kept, err)
+		}
+		if after := view(); after == before || !strings.HasPrefix(after, fmt.Sprint(good, " ")) {
+			t.Errorf("after the correction committed readers see %.20s… rows (before it %.20s…)", after, before)
+		}
+	})
+}
+
+func everyRow(n int) map[int]bool {
+	m := make(map[int]bool, n)
+	for i := range n {
+		m[i] = true
+	}
+	return m
+}
+
+// TestReadersSkipUncommittedCopies: rows of a run that has not committed
+// can sit in the tables next to the committed copies of their keys (a crash
+// between the commit's move of the staged rows and its committed row; a
+// cluster, where runs write straight into the tables), with a newer
+// version. Every query that reads committed rows must keep reading the
+// committed copy: the run filter goes before FINAL (PREWHERE), not after it
+// (WHERE), where FINAL would already have chosen the uncommitted copy.
+func TestReadersSkipUncommittedCopies(t *testing.T) {
+	whtest.Each(t, func(t *testing.T, e warehouse.Engine) {
+		ctx := context.Background()
+		dir := t.TempDir()
+		liq := filepath.Join(dir, "predial.csv")
+		writePredialFile(t, liq, 40, map[int]bool{3: true}, nil)
+		pay := filepath.Join(dir, "pagos.csv")
+		var b strings.Builder
+		b.WriteString("payment_id,taxpayer_id,municipality_code,tax,tax_year,paid_at,amount,channel,liquidation_id\n")
+		for i := range 40 {
+			fmt.Fprintf(&b, "P-%03d,%d,68001,predial,2025,2025-0%d-1%d 10:00:00,%d,web,BGA-%05d\n", i, 91000000+i*7, 1+i%9, i%10, 100000+i, i)
+		}
+		if err := os.WriteFile(pay, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paySrc := ingest.SourceConfig{Name: "bga-pagos", Kind: ingest.SourceFile, Record: ingest.KindPayment, File: &ingest.FileConfig{Path: pay}}
+		r := newRunner(t, e, etl.JobConfig{Name: "bga", Sources: []ingest.SourceConfig{predialSource(liq), paySrc}})
+		rep, err := r.Run(ctx, "bga")
+		if err != nil || rep.Loaded != 80 {
+			t.Fatalf("%v %v", rep, err)
+		}
+		corte := time.Now().Add(time.Hour)
+		var names []string
+		results := func() map[string]string {
+			t.Helper()
+			out := map[string]string{}
+			for _, name := range analytics.Names() {
+				q, _ := analytics.Get(name)
+				if !strings.Contains(q.SQL, "run_id IN") {
+					continue
+				}
+				var params []warehouse.Param
+				if strings.Contains(q.SQL, "{corte:") {
+					params = append(params, warehouse.P("corte", corte))
+				}
+				if strings.Contains(q.SQL, "{k:") {
+					params = append(params, warehouse.P("k", uint64(1)))
+				}
+				res, err := analytics.Run(ctx, e, name, params...)
+				if err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				out[name] = fmt.Sprint(res.Rows)
+			}
+			return out
+		}
+		before := results()
+		for name, rows := range before {
+			names = append(names, name)
+			if rows == "[]" && (strings.Contains(name, "liquidaciones") || strings.Contains(name, "pagos")) {
+				t.Errorf("%s reads nothing: the test would not see it change", name)
+			}
+		}
+		// Copies of every row by a run that never committed, loaded later.
+		for _, table := range []string{"liquidations", "payments"} {
+			res, err := e.Query(ctx, "SELECT name FROM system.columns WHERE database = {db:String} AND table = {t:String}",
+				warehouse.P("db", e.Database()), warehouse.P("t", table))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var cols, exprs []string
+			for _, row := range res.Rows {
+				c := row[0].(string)
+				cols = append(cols, c)
+				switch c {
+				case "run_id":
+					exprs = append(exprs, "'sin-confirmar'")
+				case "loaded_at":
+					exprs = append(exprs, "loaded_at + 60")
+				case "verification_status":
+					exprs = append(exprs, "'discrepancy'")
+				default:
+					exprs = append(exprs, c)
+				}
+			}
+			if err := e.Exec(ctx, "INSERT INTO "+table+" ("+strings.Join(cols, ", ")+") SELECT "+strings.Join(exprs, ", ")+" FROM "+table); err != nil {
+				t.Fatal(err)
+			}
+		}
+		after := results()
+		sort.Strings(names)
+		for _, name := range names {
+			if after[name] != before[name] {
+				t.Errorf("%s changed with uncommitted copies in the tables:\n%.300s\n%.300s", name, before[name], after[name])
+			}
+		}
+		if len(names) < 15 {
+			t.Errorf("only %d queries read committed rows: %v", len(names), names)
 		}
 	})
 }

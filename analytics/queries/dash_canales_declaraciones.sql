@@ -8,6 +8,6 @@ SELECT
     filing_channel AS canal,
     count() AS declaraciones
 FROM liquidations FINAL
-WHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed')
+PREWHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed')
 GROUP BY trimestre, codigo_municipio, impuesto, canal
 ORDER BY trimestre, codigo_municipio, impuesto, canal

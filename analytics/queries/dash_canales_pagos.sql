@@ -20,7 +20,7 @@ FROM
         sum(amount) AS monto,
         uniqUpTo(100)(taxpayer_pseudonym) AS contribuyentes
     FROM payments FINAL
-    WHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed')
+    PREWHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed')
     GROUP BY trimestre, codigo_municipio, impuesto, canal
 ) AS p
 ORDER BY trimestre, codigo_municipio, impuesto, canal

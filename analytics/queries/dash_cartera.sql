@@ -35,15 +35,15 @@ FROM
         (
             SELECT municipality_code, liquidation_id, tax_year, tax, taxpayer_pseudonym, due_date, billed_total
             FROM liquidations FINAL
-            WHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed')
-              AND due_date < {corte:Date}
+            PREWHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed')
+            WHERE due_date < {corte:Date}
         ) AS l
         ANY LEFT JOIN
         (
             SELECT municipality_code, liquidation_id, sum(amount) AS pagado
             FROM payments FINAL
-            WHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed')
-              AND paid_date <= {corte:Date}
+            PREWHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed')
+            WHERE paid_date <= {corte:Date}
             GROUP BY municipality_code, liquidation_id
         ) AS p USING (municipality_code, liquidation_id)
         WHERE pendiente > 0

@@ -10,6 +10,6 @@ SELECT
     count() AS criterios,
     sum(value) AS suma_valores
 FROM gel_measurements FINAL
-WHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed')
+PREWHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed')
 GROUP BY marco, codigo_entidad, fase, fecha
 ORDER BY marco, codigo_entidad, fase, fecha

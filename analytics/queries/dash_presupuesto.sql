@@ -8,6 +8,6 @@ SELECT
     rubro,
     sum(budget_final) AS presupuesto
 FROM budget_lines FINAL
-WHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed')
+PREWHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed')
 GROUP BY codigo_entidad, anio, rubro
 ORDER BY codigo_entidad, anio, rubro

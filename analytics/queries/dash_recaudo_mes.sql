@@ -19,7 +19,7 @@ FROM
         sum(amount) AS recaudo,
         uniqUpTo(100)(taxpayer_pseudonym) AS contribuyentes
     FROM payments FINAL
-    WHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed')
+    PREWHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed')
     GROUP BY mes, codigo_municipio, impuesto
 ) AS p
 ORDER BY mes, codigo_municipio, impuesto

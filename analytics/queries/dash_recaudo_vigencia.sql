@@ -20,7 +20,7 @@ FROM
         sum(billed_total) AS facturado,
         uniqUpTo(100)(taxpayer_pseudonym) AS contribuyentes_fact
     FROM liquidations FINAL
-    WHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed')
+    PREWHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed')
     GROUP BY vigencia, codigo_municipio, impuesto
 ) AS l
 ANY LEFT JOIN
@@ -33,7 +33,7 @@ ANY LEFT JOIN
         sum(amount) AS recaudado,
         uniqUpTo(100)(taxpayer_pseudonym) AS contribuyentes_pag
     FROM payments FINAL
-    WHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed')
+    PREWHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed')
     GROUP BY vigencia, codigo_municipio, impuesto
 ) AS p USING (vigencia, codigo_municipio, impuesto)
 ORDER BY vigencia, codigo_municipio, impuesto

@@ -28,7 +28,7 @@ FROM
         sumIf(expected_total - billed_total, expected_total > billed_total) AS de_menos,
         uniqUpTo(100)(taxpayer_pseudonym) AS contribuyentes
     FROM liquidations FINAL
-    WHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed')
+    PREWHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed')
     GROUP BY vigencia, codigo_municipio, impuesto, estado
 ) AS v
 ORDER BY vigencia, codigo_municipio, impuesto, estado

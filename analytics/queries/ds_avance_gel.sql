@@ -22,7 +22,7 @@ FROM
         toDecimal64(sum(value) / count(), 4) AS avance,
         toUInt8(max(synthetic)) AS sintetico
     FROM gel_measurements FINAL
-    WHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed' AND finished_at <= {corte:DateTime})
+    PREWHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed' AND finished_at <= {corte:DateTime})
     GROUP BY code, codigo_entidad, marco, fase, fecha
 ) AS g
 ANY LEFT JOIN

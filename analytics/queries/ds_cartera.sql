@@ -46,14 +46,14 @@ FROM
                         '5. más de 3 años') AS edad,
                 billed_total
             FROM liquidations FINAL
-            WHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed' AND finished_at <= {corte:DateTime})
-              AND due_date < toDate({corte:DateTime})
+            PREWHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed' AND finished_at <= {corte:DateTime})
+            WHERE due_date < toDate({corte:DateTime})
         ) AS l
         ANY LEFT JOIN
         (
             SELECT liquidation_id, sum(amount) AS pagado
             FROM payments FINAL
-            WHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed' AND finished_at <= {corte:DateTime})
+            PREWHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed' AND finished_at <= {corte:DateTime})
             GROUP BY liquidation_id
         ) AS p USING liquidation_id
         WHERE billed_total - pagado > 0

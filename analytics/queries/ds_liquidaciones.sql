@@ -62,13 +62,13 @@ FROM
                     'pendiente') AS estado_verificacion,
             billed_total AS facturado
         FROM liquidations FINAL
-        WHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed' AND finished_at <= {corte:DateTime})
+        PREWHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed' AND finished_at <= {corte:DateTime})
     ) AS l
     ANY LEFT JOIN
     (
         SELECT liquidation_id, sum(amount) AS pagado
         FROM payments FINAL
-        WHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed' AND finished_at <= {corte:DateTime})
+        PREWHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed' AND finished_at <= {corte:DateTime})
         GROUP BY liquidation_id
     ) AS p USING liquidation_id
 ) AS r

@@ -33,7 +33,7 @@ FROM
         SELECT paid_date AS fecha, municipality_code AS code, tax AS impuesto, channel AS canal,
                taxpayer_pseudonym, count() AS n, sum(amount) AS s
         FROM payments FINAL
-        WHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed' AND finished_at <= {corte:DateTime})
+        PREWHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed' AND finished_at <= {corte:DateTime})
         GROUP BY fecha, code, impuesto, canal, taxpayer_pseudonym
     ) AS t
     GROUP BY fecha, code, codigo_municipio, impuesto, canal

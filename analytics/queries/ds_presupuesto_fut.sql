@@ -8,6 +8,6 @@ SELECT
     multiIf(positionCaseInsensitive(rubro, 'PREDIAL') > 0, 'predial', 'ica') AS impuesto,
     sum(budget_final) AS presupuesto_definitivo
 FROM budget_lines FINAL
+PREWHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed' AND finished_at <= {corte:DateTime})
 WHERE (positionCaseInsensitive(rubro, 'PREDIAL') > 0 OR positionCaseInsensitive(rubro, 'INDUSTRIA Y COMERCIO') > 0)
-  AND run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed' AND finished_at <= {corte:DateTime})
 GROUP BY codigo_entidad, anio, impuesto

@@ -27,7 +27,7 @@ FROM
         SELECT toYear(paid_date) AS anio, municipality_code AS code, if(tax = 'predial', 'predial', 'ica') AS impuesto,
                taxpayer_pseudonym, sum(amount) AS s
         FROM payments FINAL
-        WHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed' AND finished_at <= {corte:DateTime})
+        PREWHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed' AND finished_at <= {corte:DateTime})
         GROUP BY anio, code, impuesto, taxpayer_pseudonym
     ) AS t
     GROUP BY anio, codigo_entidad, impuesto

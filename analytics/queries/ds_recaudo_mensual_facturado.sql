@@ -29,7 +29,7 @@ FROM
         SELECT toStartOfMonth(issue_date) AS mes, municipality_code AS code, tax AS impuesto,
                taxpayer_pseudonym, count() AS n, sum(billed_total) AS s
         FROM liquidations FINAL
-        WHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed' AND finished_at <= {corte:DateTime})
+        PREWHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed' AND finished_at <= {corte:DateTime})
         GROUP BY mes, code, impuesto, taxpayer_pseudonym
     ) AS t
     GROUP BY mes, code, codigo_municipio, impuesto

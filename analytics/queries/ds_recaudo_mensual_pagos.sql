@@ -30,7 +30,7 @@ FROM
         SELECT toStartOfMonth(paid_date) AS mes, municipality_code AS code, tax AS impuesto,
                taxpayer_pseudonym, count() AS n, sum(amount) AS s
         FROM payments FINAL
-        WHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed' AND finished_at <= {corte:DateTime})
+        PREWHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed' AND finished_at <= {corte:DateTime})
         GROUP BY mes, code, impuesto, taxpayer_pseudonym
     ) AS t
     GROUP BY mes, code, codigo_municipio, impuesto

@@ -47,7 +47,7 @@ FROM
             sum(verification_diff) AS s,
             sum(abs(verification_diff)) AS a
         FROM liquidations FINAL
-        WHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed' AND finished_at <= {corte:DateTime})
+        PREWHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed' AND finished_at <= {corte:DateTime})
         GROUP BY code, impuesto, vigencia, estado, taxpayer_pseudonym
     ) AS t
     GROUP BY code, codigo_municipio, impuesto, vigencia, estado

@@ -1,0 +1,77 @@
+package warehouse
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// Staging tables: a writer that must not be seen before it says so (an ETL
+// run before its commit) writes into a table of its own laid out like the
+// target, and moves the rows into the target when it is done. Rows of a
+// ReplacingMergeTree replace older copies of their key in every merge, the
+// engine's background merges included, whether or not anyone considers them
+// final yet; a staging table keeps them out of the target until then.
+
+// CreateStage creates the table stage with the structure, engine, partition
+// key and sorting key of target, as AttachStage requires.
+func CreateStage(ctx context.Context, e Engine, target, stage string) error {
+	return e.Exec(ctx, "CREATE TABLE "+quoteIdent(e.Database())+"."+quoteIdent(stage)+
+		" AS "+quoteIdent(e.Database())+"."+quoteIdent(target))
+}
+
+// AttachStage adds every part of stage to target, partition by partition
+// (ALTER TABLE ... ATTACH PARTITION ... FROM, which links the parts' files
+// rather than copying rows). It returns the number of partitions moved.
+// Each partition arrives whole, but the partitions arrive one after the
+// other: a writer that dies half-way leaves some of them in target, so the
+// rows must still say which writer they come from (the ETL's run_id) and
+// readers only count the committed ones. stage keeps its rows until it is
+// dropped (DropTable).
+func AttachStage(ctx context.Context, e Engine, stage, target string) (int, error) {
+	res, err := e.Query(ctx, `SELECT DISTINCT partition_id FROM system.parts
+		WHERE database = {db:String} AND table = {t:String} AND active ORDER BY partition_id`,
+		P("db", e.Database()), P("t", stage))
+	if err != nil {
+		return 0, err
+	}
+	for _, row := range res.Rows {
+		id, _ := row[0].(string)
+		if !partitionID.MatchString(id) {
+			return 0, fmt.Errorf("identificador de partición inesperado en %s: %q", stage, id)
+		}
+		if err := e.Exec(ctx, "ALTER TABLE "+quoteIdent(e.Database())+"."+quoteIdent(target)+
+			" ATTACH PARTITION ID '"+id+"' FROM "+quoteIdent(e.Database())+"."+quoteIdent(stage)); err != nil {
+			return 0, fmt.Errorf("pasando la partición %s de %s a %s: %w", id, stage, target, err)
+		}
+	}
+	return len(res.Rows), nil
+}
+
+// DropTable drops table if it exists. The embedded engine's databases
+// remove a dropped table's files some minutes later
+// (database_atomic_delay_before_drop_table_sec); DROP ... SYNC, which would
+// remove them at once, never returns on chDB 26.5, even for an empty table.
+// For a staging table that costs no disk of its own: its parts are linked
+// into the target, whose own merges outdate them on the same timescale.
+func DropTable(ctx context.Context, e Engine, table string) error {
+	return e.Exec(ctx, "DROP TABLE IF EXISTS "+quoteIdent(e.Database())+"."+quoteIdent(table))
+}
+
+// TablesWithPrefix lists the tables of the database whose names start with
+// prefix, in order.
+func TablesWithPrefix(ctx context.Context, e Engine, prefix string) ([]string, error) {
+	// Filtered here: the database holds a few dozen tables, and servers
+	// down to 18.16 have no startsWith.
+	res, err := e.Query(ctx, "SELECT name FROM system.tables WHERE database = {db:String} ORDER BY name", P("db", e.Database()))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(res.Rows))
+	for _, row := range res.Rows {
+		if n, _ := row[0].(string); strings.HasPrefix(n, prefix) {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
