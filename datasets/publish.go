@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"runtime"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -173,6 +174,7 @@ func publishOne(ctx context.Context, eng warehouse.Engine, d *Dataset, cutoff ti
 			disc.Pseudonymized = append(disc.Pseudonymized, c.Name)
 		}
 	}
+	step := newSteps(ctx, eng, d.ID)
 	var fingerprint string
 	var rows [][]any
 	// inner and params: the published rows of a dataset built by SQL,
@@ -203,6 +205,7 @@ func publishOne(ctx context.Context, eng warehouse.Engine, d *Dataset, cutoff ti
 			if withheld, err = recordClasses(ctx, eng, d, rb, cutoff, r); err != nil {
 				return nil, err
 			}
+			step.done("clases")
 		}
 		var err error
 		if inner, params, err = selectSQL(d, cutoff, withheld); err != nil {
@@ -213,6 +216,7 @@ func publishOne(ctx context.Context, eng warehouse.Engine, d *Dataset, cutoff ti
 			return nil, err
 		}
 		fingerprint = fmt.Sprintf("%v:%v", res.Rows[0][0], res.Rows[0][1])
+		step.done("huella")
 		if withheld != nil {
 			disc.K, disc.Quasi = r.k, d.QuasiIdentifiers()
 			disc.SourceRows = withheld.sourceRows
@@ -233,27 +237,22 @@ func publishOne(ctx context.Context, eng warehouse.Engine, d *Dataset, cutoff ti
 		if err := insertRows(ctx, eng, d, number, rows); err != nil {
 			return nil, err
 		}
-	} else {
-		cols := d.ColumnNames()
-		ins := "INSERT INTO " + d.Table + " (release, fila, clave, huella, " + strings.Join(cols, ", ") + ")\n" +
-			"SELECT {release:UInt32}, rowNumberInAllBlocks() + 1, clave, huella, " + strings.Join(cols, ", ") + " FROM (\n" +
-			"SELECT " + strings.Join(cols, ", ") + ", " + claveExpr(d) + " AS clave, " + huellaExpr(d) + " AS huella FROM (\n" + inner + "\n) AS i\n" +
-			"ORDER BY " + strings.Join(d.Key, ", ") + "\n) AS o" + warehouse.SortedCopySettings(eng)
-		if err := eng.Exec(ctx, ins, append(params, warehouse.P("release", number))...); err != nil {
-			return nil, err
-		}
+	} else if err := copySorted(ctx, eng, d, number, inner, params); err != nil {
+		return nil, err
 	}
+	step.done("construcción")
 	if rb, ok := d.build.(recordBuild); ok {
 		if err := checkKAnonymous(ctx, eng, d, rb, number, r.k); err != nil {
 			return nil, err
 		}
+		step.done("k-anonimato")
 	}
 	cnt, err := eng.Query(ctx, "SELECT count() FROM "+d.Table+" WHERE release = {r:UInt32}", warehouse.P("r", number))
 	if err != nil {
 		return nil, err
 	}
 	rel.Rows = cnt.Rows[0][0].(uint64)
-	files, note, err := writeFiles(ctx, eng, d, rel)
+	files, note, err := writeFiles(ctx, eng, d, rel, step)
 	if err != nil {
 		return nil, err
 	}
@@ -262,6 +261,68 @@ func publishOne(ctx context.Context, eng warehouse.Engine, d *Dataset, cutoff ti
 		return nil, err
 	}
 	return rel, nil
+}
+
+// steps logs, at debug level, how long each step of a publication took
+// and the memory of the process's Go heap and of the engine at its end
+// (OBSERVATORIO_LOG_LEVEL=debug; scripts/etl-memory.sh splits its memory
+// samples at these lines).
+type steps struct {
+	ctx     context.Context
+	eng     warehouse.Engine
+	dataset string
+	last    time.Time
+}
+
+func newSteps(ctx context.Context, eng warehouse.Engine, dataset string) *steps {
+	return &steps{ctx: ctx, eng: eng, dataset: dataset, last: time.Now()}
+}
+
+func (s *steps) done(name string) {
+	now := time.Now()
+	if !slog.Default().Enabled(s.ctx, slog.LevelDebug) {
+		s.last = now
+		return
+	}
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	attrs := []any{"conjunto", s.dataset, "paso", name, "s", now.Sub(s.last).Seconds(),
+		"go_heap_mb", m.HeapInuse >> 20, "go_retenido_mb", (m.HeapIdle - m.HeapReleased) >> 20}
+	// The engine's own account of its memory, and of its background
+	// merges' (a server's is the server's, not this process's).
+	res, err := s.eng.Query(s.ctx, `SELECT
+		(SELECT toInt64(value) FROM system.metrics WHERE metric = 'MemoryTracking'),
+		(SELECT toUInt64(count()) FROM system.merges),
+		(SELECT toInt64(sum(memory_usage)) FROM system.merges)`)
+	if err == nil && len(res.Rows) == 1 {
+		attrs = append(attrs, "motor_mb", toMB(res.Rows[0][0]), "fusiones", res.Rows[0][1], "fusiones_mb", toMB(res.Rows[0][2]))
+	}
+	slog.Debug("paso de publicación", attrs...)
+	s.last = time.Now()
+}
+
+func toMB(v any) any {
+	if n, ok := v.(int64); ok {
+		return n >> 20
+	}
+	return v
+}
+
+// copySorted stores the rows of inner (selectSQL) as release number of d,
+// with their hidden columns, numbered (fila) in the order of the dataset's
+// key: a release lists its rows in the same order as the one before.
+func copySorted(ctx context.Context, eng warehouse.Engine, d *Dataset, number uint32, inner string, params []warehouse.Param) error {
+	cols := strings.Join(d.ColumnNames(), ", ")
+	return warehouse.CopySorted(ctx, eng, warehouse.SortedCopy{
+		Table:        d.Table,
+		Columns:      append([]string{"release", "fila", "clave", "huella"}, d.ColumnNames()...),
+		Select:       "{release:UInt32}, rowNumberInAllBlocks() + 1, clave, huella, " + cols,
+		Key:          d.Key,
+		Query:        "SELECT " + cols + ", " + claveExpr(d) + " AS clave, " + huellaExpr(d) + " AS huella FROM (\n" + inner + "\n) AS i",
+		Scratch:      fmt.Sprintf("%s_%d", d.Table, number),
+		QueryParams:  params,
+		SelectParams: []warehouse.Param{warehouse.P("release", number)},
+	})
 }
 
 // selectSQL is the dataset's published rows as one SELECT (before the
@@ -471,7 +532,7 @@ func dataSQL(d *Dataset, where string) string {
 // writeFiles writes the release files: CSV and Excel CSV in one pass over
 // the release's rows, Parquet from the engine when it can, and
 // datapackage.json describing them.
-func writeFiles(ctx context.Context, eng warehouse.Engine, d *Dataset, rel *Release) ([]File, string, error) {
+func writeFiles(ctx context.Context, eng warehouse.Engine, d *Dataset, rel *Release, step *steps) ([]File, string, error) {
 	csvF := newFileWriter(ctx, eng, d.ID, rel.Number, FileName(d.ID, FormatCSV))
 	xlsF := newFileWriter(ctx, eng, d.ID, rel.Number, FileName(d.ID, FormatExcel))
 	sink := newTSVSink(d.Columns, newCSVWriter(csvF, false), newCSVWriter(xlsF, true))
@@ -499,6 +560,7 @@ func writeFiles(ctx context.Context, eng warehouse.Engine, d *Dataset, rel *Rele
 		}
 		files = append(files, f)
 	}
+	step.done("csv")
 	note := ""
 	if ParquetSupported(ctx, eng) {
 		pw := newFileWriter(ctx, eng, d.ID, rel.Number, FileName(d.ID, FormatParquet))
@@ -511,6 +573,7 @@ func writeFiles(ctx context.Context, eng warehouse.Engine, d *Dataset, rel *Rele
 			return nil, "", err
 		}
 		files = append(files, f)
+		step.done("parquet")
 	} else {
 		note = ParquetUnavailable
 	}

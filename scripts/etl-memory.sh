@@ -13,7 +13,10 @@
 # into phases:
 #
 #   load     start → the run's summary line (read, loaded, committed)
-#   release  one per published dataset, up to its "versión publicada" line
+#   release  one per published dataset, up to its "versión publicada" line,
+#            split at its steps ("paso de publicación", logged at debug
+#            level: k-anonymity classes, fingerprint, build, recheck, CSV
+#            and Excel CSV, Parquet)
 #   rest     the last release → exit (dashboard aggregates)
 #
 # Output: OUT/samples.tsv (t, VmRSS, VmHWM, RssAnon, RssFile in MB), OUT/log
@@ -40,7 +43,7 @@ stamp() {
 	done
 }
 echo "carga: $(cut -d' ' -f1-3 /proc/loadavg)" >"$out/load"
-OBSERVATORIO_DATA_DIR=$data "$obs" etl run --config "$config" "$@" > >(stamp >>"$out/log") 2>&1 &
+OBSERVATORIO_LOG_LEVEL=debug OBSERVATORIO_DATA_DIR=$data "$obs" etl run --config "$config" "$@" > >(stamp >>"$out/log") 2>&1 &
 pid=$!
 printf 't\trss_mb\thwm_mb\tanon_mb\tfile_mb\n' >"$out/samples.tsv"
 while kill -0 "$pid" 2>/dev/null; do
@@ -63,6 +66,11 @@ echo "salida: $rc, ${end%.*} s"
 awk -F'\t' -v end="$end" '
 	FNR == NR {
 		if ($2 ~ /leídas|leidas|cargadas|confirmad/ && !loaded) { loaded = 1; bound[++n] = $1; name[n] = "carga (lectura → confirmación)" }
+		else if ($2 ~ /paso de publicación/) {
+			c = $2; sub(/.*conjunto=/, "", c); sub(/ .*/, "", c)
+			p = $2; sub(/.*paso=/, "", p); sub(/ .*/, "", p)
+			bound[++n] = $1; name[n] = "  " c ": " p
+		}
 		else if ($2 ~ /versión publicada/) {
 			c = $2; sub(/.*conjunto=/, "", c); sub(/ .*/, "", c)
 			bound[++n] = $1; name[n] = "versión " c

@@ -218,17 +218,3 @@ func validIdent(s string) bool {
 // quoteIdent quotes an identifier that validIdent accepted.
 func quoteIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "") + "`" }
 
-// SortedCopySettings is the SETTINGS clause for an INSERT ... SELECT ...
-// ORDER BY that copies a result too large for memory into a table (a
-// record-level dataset release), or "" where the server's own settings
-// govern. On the embedded engine every sorting thread keeps its own
-// QueryMemoryMB of rows before spilling, and the insert gathers another
-// QueryMemoryMB into each part: one thread and parts of a quarter of it
-// took the release of 9.9M liquidations from 838 MB to 543 MB, for 73 s
-// instead of 53 s.
-func SortedCopySettings(e Engine) string {
-	if em, ok := beneath[*embedded](e); ok {
-		return fmt.Sprintf("\nSETTINGS max_threads = 1, min_insert_block_size_bytes = %d", em.queryMemory/4)
-	}
-	return ""
-}
