@@ -19,8 +19,8 @@ import (
 //     rows go in sorted block by block (372 MB), one merge orders the parts
 //     (246 MB: a vertical merge reads the key column first), and the copy
 //     reads the single part in key order with no sort at all (373 MB);
-//     81 s in all instead of 73 s, and no step keeps more than a block per
-//     part.
+//     81-86 s in all instead of 73 s, and no step holds the rows: the
+//     inserts sort a block at a time, the merge keeps a block per part.
 
 // SortedCopySettings is the SETTINGS clause for the INSERT ... SELECT that
 // copies rows too large for memory into a table, or "" where the server's
