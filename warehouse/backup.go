@@ -843,13 +843,8 @@ func Restore(ctx context.Context, e Engine, o RestoreOptions) (*RestoreReport, e
 			// partition by partition, the partitions are merged as an ETL
 			// commit leaves them, or the first publication would merge
 			// every part's stream at each read (2.4 GB at ten million
-			// liquidations). A merge the engine could not assign now is
-			// left to its background merges.
-			ids, err := SplitPartitions(ctx, e, t.Name)
-			if err == nil {
-				err = MergePartitions(ctx, e, t.Name, ids)
-			}
-			if err != nil {
+			// liquidations).
+			if err := MergeSplitPartitions(ctx, e, t.Name); err != nil {
 				return nil, fmt.Errorf("fusionando las particiones de %s: %w", t.Name, err)
 			}
 		}

@@ -217,4 +217,3 @@ func validIdent(s string) bool {
 
 // quoteIdent quotes an identifier that validIdent accepted.
 func quoteIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "") + "`" }
-

@@ -73,3 +73,15 @@ func MergePartitions(ctx context.Context, e Engine, table string, ids []string) 
 	}
 	return nil
 }
+
+// MergeSplitPartitions merges every partition of table held in more than
+// one part (SplitPartitions, MergePartitions). A merge the engine cannot
+// assign at that moment is left to its background merges: readers get the
+// same rows, at the cost of merging the parts' streams.
+func MergeSplitPartitions(ctx context.Context, e Engine, table string) error {
+	ids, err := SplitPartitions(ctx, e, table)
+	if err == nil && len(ids) > 0 {
+		err = MergePartitions(ctx, e, table, ids)
+	}
+	return err
+}

@@ -97,7 +97,7 @@ func CopySorted(ctx context.Context, e Engine, c SortedCopy) error {
 	if err := e.Exec(ctx, create, c.QueryParams...); err != nil {
 		return err
 	}
-	if err := mergeWhole(ctx, e, sorted); err != nil {
+	if err := MergeSplitPartitions(ctx, e, sorted); err != nil {
 		return err
 	}
 	if err := CreateStage(ctx, e, c.Table, stage); err != nil {
@@ -107,21 +107,9 @@ func CopySorted(ctx context.Context, e Engine, c SortedCopy) error {
 	if err := e.Exec(ctx, insert(stage, from), c.SelectParams...); err != nil {
 		return err
 	}
-	if err := mergeWhole(ctx, e, stage); err != nil {
+	if err := MergeSplitPartitions(ctx, e, stage); err != nil {
 		return err
 	}
 	_, err := AttachStage(ctx, e, stage, c.Table)
-	return err
-}
-
-// mergeWhole merges each partition of table into one part. If the engine
-// cannot merge at once (a background merge holds the parts, and OPTIMIZE
-// then does nothing), the parts stay: readers in key order merge their
-// streams, the same rows in the same order for a block per part.
-func mergeWhole(ctx context.Context, e Engine, table string) error {
-	split, err := SplitPartitions(ctx, e, table)
-	if err == nil && len(split) > 0 {
-		err = MergePartitions(ctx, e, table, split)
-	}
 	return err
 }
