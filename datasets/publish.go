@@ -531,10 +531,21 @@ func dataSQL(d *Dataset, where string) string {
 
 // writeFiles writes the release files: CSV and Excel CSV in one pass over
 // the release's rows, Parquet from the engine when it can, and
-// datapackage.json describing them.
+// datapackage.json describing them. The files are spooled to local disk
+// while the engine produces them and stored in the warehouse only after
+// the last statement: storing them starts merges of dataset_files, which
+// would otherwise run alongside the next export (9.9M rows: about 60 MB
+// of merges beside the Parquet pass; etl/BENCHMARKS.md, "Session 7").
 func writeFiles(ctx context.Context, eng warehouse.Engine, d *Dataset, rel *Release, step *steps) ([]File, string, error) {
 	csvF := newFileWriter(ctx, eng, d.ID, rel.Number, FileName(d.ID, FormatCSV))
 	xlsF := newFileWriter(ctx, eng, d.ID, rel.Number, FileName(d.ID, FormatExcel))
+	writers := []*fileWriter{csvF, xlsF}
+	formats := []string{FormatCSV, FormatExcel}
+	abort := func() {
+		for _, w := range writers {
+			w.abort() // no-op once closed
+		}
+	}
 	sink := newTSVSink(d.Columns, newCSVWriter(csvF, false), newCSVWriter(xlsF, true))
 	async := newAsyncWriter(sink)
 	err := eng.Stream(ctx, async, "TabSeparated", dataSQL(d, ""), warehouse.P("release", rel.Number))
@@ -545,38 +556,33 @@ func writeFiles(ctx context.Context, eng warehouse.Engine, d *Dataset, rel *Rele
 		err = sink.Close()
 	}
 	if err != nil {
-		csvF.abort()
-		xlsF.abort()
+		abort()
 		return nil, "", err
-	}
-	var files []File
-	for _, x := range []struct {
-		w *fileWriter
-		f string
-	}{{csvF, FormatCSV}, {xlsF, FormatExcel}} {
-		f, err := x.w.Close(x.f)
-		if err != nil {
-			return nil, "", err
-		}
-		files = append(files, f)
 	}
 	step.done("csv")
 	note := ""
 	if ParquetSupported(ctx, eng) {
 		pw := newFileWriter(ctx, eng, d.ID, rel.Number, FileName(d.ID, FormatParquet))
+		writers = append(writers, pw)
+		formats = append(formats, FormatParquet)
 		if err := eng.Stream(ctx, pw, "Parquet", dataSQL(d, ""), warehouse.P("release", rel.Number)); err != nil {
-			pw.abort()
+			abort()
 			return nil, "", err
 		}
-		f, err := pw.Close(FormatParquet)
-		if err != nil {
-			return nil, "", err
-		}
-		files = append(files, f)
 		step.done("parquet")
 	} else {
 		note = ParquetUnavailable
 	}
+	var files []File
+	for i, w := range writers {
+		f, err := w.Close(formats[i])
+		if err != nil {
+			abort()
+			return nil, "", err
+		}
+		files = append(files, f)
+	}
+	step.done("almacenamiento")
 	rel.Files = files
 	dp, err := DataPackage(d, rel)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"os"
 	"sync"
 
 	"github.com/observatorio-civico/observatorio/warehouse"
@@ -31,6 +32,16 @@ const chunksPerInsert = 4
 var fileColumns = []string{"dataset", "release", "name", "chunk", "data"}
 
 // fileWriter stores one release file, computing its size and SHA-256.
+//
+// It spools the file to local disk while the statement that produces it
+// runs, and stores it in the warehouse only at Close. The embedded engine
+// does not wait for a slow reader: it goes on formatting and holds what
+// it has written until the reader fetches it. Inserting each piece as it
+// came made the reader that slow (inserts and their merges on two cores):
+// the 9.9M-row Parquet file piled up about 150 MB in the engine, memory
+// no query accounted for (etl/BENCHMARKS.md, "Session 7"). The disk takes
+// the stream as fast as it comes, and the inserts run after the
+// statement, when its memory is free.
 type fileWriter struct {
 	ctx     context.Context
 	eng     warehouse.Engine
@@ -42,14 +53,23 @@ type fileWriter struct {
 	cur     []byte
 	pending [][]any
 	chunk   uint32
-	// cache writes the file through to the local cache (nil: no cache).
+	// spool is the local copy (nil: none could be made, and Write stores
+	// as it goes). With the local cache, it is the cache's partial file,
+	// committed to the cache at Close; otherwise a temporary file that
+	// Close removes.
+	spool *os.File
 	cache *cacheWriter
 }
 
 func newFileWriter(ctx context.Context, eng warehouse.Engine, dataset string, release uint32, name string) *fileWriter {
 	w := &fileWriter{ctx: ctx, eng: eng, dataset: dataset, release: release, name: name, sum: sha256.New(), cur: make([]byte, 0, ChunkSize)}
 	if c, err := newCacheWriter(); err == nil {
-		w.cache = c
+		w.cache, w.spool = c, c.f
+	} else if f, err := os.CreateTemp("", "observatorio-archivo-*"); err == nil {
+		// Unlinked at once: the open file holds its disk until Close, and
+		// a process killed mid-release leaves nothing behind.
+		os.Remove(f.Name())
+		w.spool = f
 	}
 	return w
 }
@@ -58,12 +78,26 @@ func (f *fileWriter) Write(p []byte) (int, error) {
 	n := len(p)
 	f.sum.Write(p)
 	f.size += int64(n)
-	if f.cache != nil {
-		if _, err := f.cache.Write(p); err != nil {
-			f.cache.abort()
-			f.cache = nil
-		}
+	switch {
+	case f.cache != nil:
+		_, err := f.cache.Write(p)
+		return n, f.spoolError(err)
+	case f.spool != nil:
+		_, err := f.spool.Write(p)
+		return n, f.spoolError(err)
 	}
+	return n, f.store(p)
+}
+
+func (f *fileWriter) spoolError(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("no se pudo escribir la copia local de %s (%s): %w", f.name, f.spool.Name(), err)
+}
+
+// store cuts p into chunks and inserts them chunksPerInsert at a time.
+func (f *fileWriter) store(p []byte) error {
 	for len(p) > 0 {
 		room := ChunkSize - len(f.cur)
 		if room > len(p) {
@@ -73,11 +107,11 @@ func (f *fileWriter) Write(p []byte) (int, error) {
 		p = p[room:]
 		if len(f.cur) == ChunkSize {
 			if err := f.cutChunk(); err != nil {
-				return 0, err
+				return err
 			}
 		}
 	}
-	return n, nil
+	return nil
 }
 
 func (f *fileWriter) cutChunk() error {
@@ -99,32 +133,63 @@ func (f *fileWriter) insert() error {
 	return err
 }
 
-// Close stores the last chunk and returns the file's description.
+// Close stores the file (from the spool, if there is one) and returns its
+// description. The spool is gone afterwards, whatever happened: in the
+// cache when the file was stored, removed otherwise.
 func (f *fileWriter) Close(format string) (File, error) {
-	if len(f.cur) > 0 || f.chunk == 0 {
-		if err := f.cutChunk(); err != nil {
-			return File{}, err
-		}
+	err := f.storeSpool()
+	if err == nil && (len(f.cur) > 0 || f.chunk == 0) {
+		err = f.cutChunk()
 	}
-	if err := f.insert(); err != nil {
-		if f.cache != nil {
-			f.cache.abort()
-		}
+	if err == nil {
+		err = f.insert()
+	}
+	if err != nil {
+		f.abort()
 		return File{}, err
 	}
 	sum := hex.EncodeToString(f.sum.Sum(nil))
 	if f.cache != nil {
 		f.cache.commit(sum, f.size) // best effort: the warehouse has the file
+		f.cache, f.spool = nil, nil
 	}
+	f.abort()
 	return File{Name: f.name, Format: format, MediaType: MediaType(format), Bytes: f.size, SHA256: sum}, nil
 }
 
-// abort drops the local copy of a file that will not be recorded.
-func (f *fileWriter) abort() {
-	if f.cache != nil {
-		f.cache.abort()
-		f.cache = nil
+// storeSpool reads the spool back from its start and stores it.
+func (f *fileWriter) storeSpool() error {
+	if f.spool == nil {
+		return nil
 	}
+	if _, err := f.spool.Seek(0, io.SeekStart); err != nil {
+		return f.spoolError(err)
+	}
+	buf := make([]byte, ChunkSize)
+	for {
+		n, err := io.ReadFull(f.spool, buf)
+		if serr := f.store(buf[:n]); serr != nil {
+			return serr
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("no se pudo leer la copia local de %s (%s): %w", f.name, f.spool.Name(), err)
+		}
+	}
+}
+
+// abort drops the local copy of a file that will not be recorded (or that
+// Close has already stored).
+func (f *fileWriter) abort() {
+	switch {
+	case f.cache != nil:
+		f.cache.abort()
+	case f.spool != nil:
+		f.spool.Close()
+	}
+	f.cache, f.spool = nil, nil
 }
 
 // FileReader reads a release file from the warehouse. It is an

@@ -7,6 +7,13 @@
 //	go run ./scripts/sqlmem -data DIR -publish liquidaciones -k 4
 //	go run ./scripts/sqlmem -data DIR -f export.sql -stream Parquet -release 1
 //
+// -sample 2s reports, while a statement runs, the engine's tracked memory
+// and its allocator's own account (allocated, active, resident...), which
+// tells memory the engine's queries account for from memory they do not;
+// -profile also dumps the allocator's heap profile at each sample (run with
+// JE_MALLOC_CONF=prof_thread_active_init:true). -throttle MB/s reads a
+// -stream as slowly as a writer that stores it would.
+//
 // {corte:DateTime} is bound to an hour from now (every committed run) and
 // {k:UInt64} to -k. -mb sets warehouse.embedded.query_memory_mb. A new k
 // changes a record-level release's fingerprint, which forces a new release.
@@ -19,6 +26,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -35,6 +44,9 @@ func main() {
 	mb := flag.Int("mb", 0, "warehouse.embedded.query_memory_mb (0: el valor por omisión)")
 	stream := flag.String("stream", "", "con -f: envía la salida de cada sentencia en este formato (TabSeparated, Parquet...) a /dev/null en vez de leerla")
 	release := flag.Uint("release", 0, "valor de {release:UInt32}")
+	profile := flag.Bool("profile", false, "con -sample: vuelca también el perfil de montículo del asignador (JE_MALLOC_CONF=prof_thread_active_init:true) en cada muestra, a /tmp/jemalloc_clickhouse.PID.N.heap")
+	throttle := flag.Float64("throttle", 0, "con -stream: consume la salida a lo sumo a estos MB/s, como un escritor lento (0: sin límite)")
+	sample := flag.Duration("sample", 0, "cada cuánto informar, mientras corre una sentencia, la memoria que el motor rastrea y la de su asignador (jemalloc); 0: nunca")
 	flag.Parse()
 	if *data == "" || (*file == "") == (*publish == "") {
 		fmt.Fprintln(os.Stderr, "uso: sqlmem -data DIR (-f SENTENCIAS.sql | -publish CONJUNTO) [-k K] [-mb MB]")
@@ -48,6 +60,18 @@ func main() {
 	}
 	defer eng.Close()
 	report("abierto", 0)
+	if *sample > 0 {
+		go func() {
+			for range time.Tick(*sample) {
+				reportEngine(ctx, eng)
+				if *profile {
+					// The statement writes the file, then fails reading it
+					// back for system.jemalloc_profile_text (chDB 26.5).
+					eng.Exec(ctx, "SYSTEM JEMALLOC FLUSH PROFILE")
+				}
+			}
+		}()
+	}
 	if *publish != "" {
 		go func() {
 			for range time.Tick(2 * time.Second) {
@@ -83,7 +107,11 @@ func main() {
 		start := time.Now()
 		res := &warehouse.Result{}
 		if *stream != "" {
-			err = eng.Stream(ctx, io.Discard, *stream, st, params...)
+			var w io.Writer = io.Discard
+			if *throttle > 0 {
+				w = &slowWriter{mbps: *throttle}
+			}
+			err = eng.Stream(ctx, w, *stream, st, params...)
 		} else {
 			res, err = eng.Query(ctx, st, params...)
 		}
@@ -105,6 +133,41 @@ func main() {
 func report(what string, took time.Duration) {
 	fmt.Fprintf(os.Stderr, "%s\tRSS %.0f MiB\tpico %.0f MiB\t%.1f s\t%s\n", time.Now().Format("15:04:05"),
 		procmem.MiB(0, "VmRSS"), procmem.MiB(0, "VmHWM"), took.Seconds(), what)
+}
+
+// reportEngine prints the engine's tracked memory and its allocator's
+// summary line (allocated, active, metadata, resident, mapped, retained):
+// what the process holds beyond both is code, Go, and memory the engine
+// allocates outside jemalloc.
+func reportEngine(ctx context.Context, eng warehouse.Engine) {
+	res, err := eng.Query(ctx, `SELECT
+		(SELECT toString(value) FROM system.metrics WHERE metric = 'MemoryTracking'),
+		(SELECT toString(value) FROM system.metrics WHERE metric = 'MergesMutationsMemoryTracking'),
+		(SELECT extract(any(*), 'Allocated: [^\\n]*') FROM system.jemalloc_stats)`)
+	if err != nil || len(res.Rows) != 1 {
+		fmt.Fprintln(os.Stderr, "sqlmem: muestra:", err)
+		return
+	}
+	r := res.Rows[0]
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	fmt.Fprintf(os.Stderr, "%s\tRSS %.0f MiB\tGo %.0f MiB\trastreada %v\tfusiones %v\t%v\n", time.Now().Format("15:04:05"),
+		procmem.MiB(0, "VmRSS"), float64(ms.HeapInuse)/(1<<20), mib(r[0]), mib(r[1]), r[2])
+}
+
+func mib(v any) string {
+	n, _ := strconv.ParseFloat(fmt.Sprint(v), 64)
+	return fmt.Sprintf("%.0f MiB", n/(1<<20))
+}
+
+// slowWriter discards what it is given at mbps megabytes per second, in
+// 1 MB steps, as a consumer that stores the stream (a release file's
+// inserts) would.
+type slowWriter struct{ mbps float64 }
+
+func (s *slowWriter) Write(p []byte) (int, error) {
+	time.Sleep(time.Duration(float64(len(p)) / (s.mbps * 1e6) * float64(time.Second)))
+	return len(p), nil
 }
 
 func fail(err error) {
