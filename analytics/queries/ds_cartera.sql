@@ -2,6 +2,13 @@
 -- Arrears: liquidations past due at {corte} with billed minus paid > 0,
 -- grouped by municipality, tax, tax year and age of the debt (days since
 -- the due date). contribuyentes, top1 and top2 feed the disclosure rules.
+-- Each taxpayer is grouped by a 64-bit hash of the pseudonym (8 bytes, not
+-- 64): the per-taxpayer GROUP BY is the query's memory, and with the long
+-- key it spilled after every block at 9.9M rows (etl/BENCHMARKS.md,
+-- "Session 7"). Two taxpayers sharing a hash (at a million taxpayers, odds
+-- of about 3 in 10^8 that any two do) would count as one, amounts added:
+-- fewer contributors and a larger top contribution, which only suppresses
+-- more.
 SELECT
     codigo_municipio,
     ifNull(municipio, '') AS municipio,
@@ -29,7 +36,7 @@ FROM
         arrayElement(aportes, 2) AS top2
     FROM
     (
-        SELECT code, impuesto, vigencia, edad, taxpayer_pseudonym, count() AS n, sum(billed_total - pagado) AS s
+        SELECT code, impuesto, vigencia, edad, clave_contribuyente, count() AS n, sum(billed_total - pagado) AS s
         FROM
         (
             SELECT
@@ -37,7 +44,7 @@ FROM
                 municipality_code AS code,
                 tax AS impuesto,
                 tax_year AS vigencia,
-                taxpayer_pseudonym,
+                cityHash64(taxpayer_pseudonym) AS clave_contribuyente,
                 dateDiff('day', due_date, toDate({corte:DateTime})) AS dias,
                 multiIf(dias <= 90, '1. hasta 90 días',
                         dias <= 180, '2. 91 a 180 días',
@@ -57,7 +64,7 @@ FROM
             GROUP BY liquidation_id
         ) AS p USING liquidation_id
         WHERE billed_total - pagado > 0
-        GROUP BY code, impuesto, vigencia, edad, taxpayer_pseudonym
+        GROUP BY code, impuesto, vigencia, edad, clave_contribuyente
         HAVING s > 0
     ) AS t
     GROUP BY code, codigo_municipio, impuesto, vigencia, edad

@@ -3,6 +3,13 @@
 -- committed up to {corte}. contribuyentes, top1 and top2 (the two largest
 -- amounts paid by one taxpayer in the cell) feed the k and (2, 85)
 -- dominance rules that datasets.Publish applies; they are never published.
+-- Each taxpayer is grouped by a 64-bit hash of the pseudonym (8 bytes, not
+-- 64): the per-taxpayer GROUP BY is the query's memory, and with the long
+-- key it spilled after every block at 9.9M rows (etl/BENCHMARKS.md,
+-- "Session 7"). Two taxpayers sharing a hash (at a million taxpayers, odds
+-- of about 3 in 10^8 that any two do) would count as one, amounts added:
+-- fewer contributors and a larger top contribution, which only suppresses
+-- more.
 SELECT
     fecha,
     codigo_municipio,
@@ -31,10 +38,10 @@ FROM
     FROM
     (
         SELECT paid_date AS fecha, municipality_code AS code, tax AS impuesto, channel AS canal,
-               taxpayer_pseudonym, count() AS n, sum(amount) AS s
+               cityHash64(taxpayer_pseudonym) AS clave_contribuyente, count() AS n, sum(amount) AS s
         FROM payments FINAL
         PREWHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed' AND finished_at <= {corte:DateTime})
-        GROUP BY fecha, code, impuesto, canal, taxpayer_pseudonym
+        GROUP BY fecha, code, impuesto, canal, clave_contribuyente
     ) AS t
     GROUP BY fecha, code, codigo_municipio, impuesto, canal
 ) AS c

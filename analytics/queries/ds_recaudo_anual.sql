@@ -3,6 +3,13 @@
 -- FUT budget lines group them: predial, and ica (ICA plus ReteICA
 -- withholdings). These cells are sums of the monthly cells of
 -- ds_recaudo_mensual_pagos.
+-- Each taxpayer is grouped by a 64-bit hash of the pseudonym (8 bytes, not
+-- 64): the per-taxpayer GROUP BY is the query's memory, and with the long
+-- key it spilled after every block at 9.9M rows (etl/BENCHMARKS.md,
+-- "Session 7"). Two taxpayers sharing a hash (at a million taxpayers, odds
+-- of about 3 in 10^8 that any two do) would count as one, amounts added:
+-- fewer contributors and a larger top contribution, which only suppresses
+-- more.
 SELECT
     anio,
     codigo_entidad,
@@ -25,10 +32,10 @@ FROM
     FROM
     (
         SELECT toYear(paid_date) AS anio, municipality_code AS code, if(tax = 'predial', 'predial', 'ica') AS impuesto,
-               taxpayer_pseudonym, sum(amount) AS s
+               cityHash64(taxpayer_pseudonym) AS clave_contribuyente, sum(amount) AS s
         FROM payments FINAL
         PREWHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed' AND finished_at <= {corte:DateTime})
-        GROUP BY anio, code, impuesto, taxpayer_pseudonym
+        GROUP BY anio, code, impuesto, clave_contribuyente
     ) AS t
     GROUP BY anio, codigo_entidad, impuesto
 ) AS c

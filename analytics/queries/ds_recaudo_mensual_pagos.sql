@@ -2,6 +2,13 @@
 -- Collected amounts per month of payment, municipality and tax, from the ETL
 -- runs committed up to {corte}. These cells are the sums of the daily cells
 -- (ds_pagos_diarios) of the month over every channel.
+-- Each taxpayer is grouped by a 64-bit hash of the pseudonym (8 bytes, not
+-- 64): the per-taxpayer GROUP BY is the query's memory, and with the long
+-- key it spilled after every block at 9.9M rows (etl/BENCHMARKS.md,
+-- "Session 7"). Two taxpayers sharing a hash (at a million taxpayers, odds
+-- of about 3 in 10^8 that any two do) would count as one, amounts added:
+-- fewer contributors and a larger top contribution, which only suppresses
+-- more.
 SELECT
     mes,
     codigo_municipio,
@@ -28,10 +35,10 @@ FROM
     FROM
     (
         SELECT toStartOfMonth(paid_date) AS mes, municipality_code AS code, tax AS impuesto,
-               taxpayer_pseudonym, count() AS n, sum(amount) AS s
+               cityHash64(taxpayer_pseudonym) AS clave_contribuyente, count() AS n, sum(amount) AS s
         FROM payments FINAL
         PREWHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed' AND finished_at <= {corte:DateTime})
-        GROUP BY mes, code, impuesto, taxpayer_pseudonym
+        GROUP BY mes, code, impuesto, clave_contribuyente
     ) AS t
     GROUP BY mes, code, codigo_municipio, impuesto
 ) AS c

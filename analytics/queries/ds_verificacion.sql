@@ -4,6 +4,13 @@
 -- billed and what the rules give. contribuyentes, top1 and top2 (largest
 -- absolute differences of one taxpayer) and magnitud (sum of absolute
 -- differences) feed the disclosure rules.
+-- Each taxpayer is grouped by a 64-bit hash of the pseudonym (8 bytes, not
+-- 64): the per-taxpayer GROUP BY is the query's memory, and with the long
+-- key it spilled after every block at 9.9M rows (etl/BENCHMARKS.md,
+-- "Session 7"). Two taxpayers sharing a hash (at a million taxpayers, odds
+-- of about 3 in 10^8 that any two do) would count as one, amounts added:
+-- fewer contributors and a larger top contribution, which only suppresses
+-- more.
 SELECT
     codigo_municipio,
     ifNull(municipio, '') AS municipio,
@@ -42,13 +49,13 @@ FROM
                     verification_status = 'discrepancy', 'discrepancia',
                     verification_status = 'unverifiable', 'no verificable',
                     'pendiente') AS estado,
-            taxpayer_pseudonym,
+            cityHash64(taxpayer_pseudonym) AS clave_contribuyente,
             count() AS n,
             sum(verification_diff) AS s,
             sum(abs(verification_diff)) AS a
         FROM liquidations FINAL
         PREWHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed' AND finished_at <= {corte:DateTime})
-        GROUP BY code, impuesto, vigencia, estado, taxpayer_pseudonym
+        GROUP BY code, impuesto, vigencia, estado, clave_contribuyente
     ) AS t
     GROUP BY code, codigo_municipio, impuesto, vigencia, estado
 ) AS c
