@@ -137,6 +137,10 @@ func (r rules) primary(c *cell, p Policy) {
 func buildAggregates(ctx context.Context, eng warehouse.Engine, cutoff time.Time, names map[string]string, r rules) (map[string]*aggResult, error) {
 	out := map[string]*aggResult{}
 	levels := map[string]map[string]*cell{}
+	slices, err := taxpayerSlices(ctx, eng)
+	if err != nil {
+		return nil, err
+	}
 	for i := range Catalog {
 		d := &Catalog[i]
 		b, ok := d.build.(aggBuild)
@@ -150,7 +154,7 @@ func buildAggregates(ctx context.Context, eng warehouse.Engine, cutoff time.Time
 			if err != nil {
 				return nil, err
 			}
-			qr, err := eng.Query(ctx, q.SQL, warehouse.P("corte", cutoff))
+			qr, err := runSliced(ctx, eng, q.SQL, cutoff, slices, d, part)
 			if err != nil {
 				return nil, fmt.Errorf("%s (%s): %w", d.ID, part.query, err)
 			}

@@ -1,5 +1,14 @@
 package datasets
 
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/observatorio-civico/observatorio/analytics"
+	"github.com/observatorio-civico/observatorio/warehouse"
+)
+
 // ForgetWithheldClasses makes the next publications build record-level
 // releases as if k-anonymity had withheld no class, until restore is
 // called.
@@ -16,3 +25,29 @@ var NewFileWriter = newFileWriter
 
 // Abort drops a file that will not be recorded.
 func (f *fileWriter) Abort() { f.abort() }
+
+// SlicedQueries runs every aggregate query that splits the taxpayers, in
+// the given number of slices, and returns each one's rows by query name.
+func SlicedQueries(ctx context.Context, eng warehouse.Engine, cutoff time.Time, slices uint64) (map[string]*warehouse.Result, error) {
+	out := map[string]*warehouse.Result{}
+	for i := range Catalog {
+		d := &Catalog[i]
+		b, ok := d.build.(aggBuild)
+		if !ok {
+			continue
+		}
+		for _, part := range b.parts {
+			q, err := analytics.Get(part.query)
+			if err != nil {
+				return nil, err
+			}
+			if !strings.Contains(q.SQL, "{tajadas:") {
+				continue
+			}
+			if out[part.query], err = runSliced(ctx, eng, q.SQL, cutoff, slices, d, part); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}

@@ -711,6 +711,9 @@ func TestReadersSkipUncommittedCopies(t *testing.T) {
 				if strings.Contains(q.SQL, "{k:") {
 					params = append(params, warehouse.P("k", uint64(1)))
 				}
+				if strings.Contains(q.SQL, "{tajadas:") { // every taxpayer in one slice
+					params = append(params, warehouse.P("tajadas", uint64(1)), warehouse.P("tajada", uint64(0)))
+				}
 				res, err := analytics.Run(ctx, e, name, params...)
 				if err != nil {
 					t.Fatalf("%s: %v", name, err)

@@ -9,7 +9,12 @@
 -- "Session 7"). Two taxpayers sharing a hash (at a million taxpayers, odds
 -- of about 3 in 10^8 that any two do) would count as one, amounts added:
 -- fewer contributors and a larger top contribution, which only suppresses
--- more.
+-- more. The taxpayers are also split into {tajadas} slices by that hash,
+-- one statement per slice ({tajada}), so that the GROUP BY holds a
+-- bounded number of taxpayers whatever the size of the data:
+-- datasets.buildAggregates picks the number and adds the slices' cells up
+-- (contributors and amounts add up, top1 and top2 are the two largest of
+-- the slices').
 SELECT
     anio,
     codigo_entidad,
@@ -35,6 +40,7 @@ FROM
                cityHash64(taxpayer_pseudonym) AS clave_contribuyente, sum(amount) AS s
         FROM payments FINAL
         PREWHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed' AND finished_at <= {corte:DateTime})
+        WHERE cityHash64(taxpayer_pseudonym) % {tajadas:UInt64} = {tajada:UInt64}
         GROUP BY anio, code, impuesto, clave_contribuyente
     ) AS t
     GROUP BY anio, codigo_entidad, impuesto

@@ -44,6 +44,8 @@ func main() {
 	mb := flag.Int("mb", 0, "warehouse.embedded.query_memory_mb (0: el valor por omisión)")
 	stream := flag.String("stream", "", "con -f: envía la salida de cada sentencia en este formato (TabSeparated, Parquet...) a /dev/null en vez de leerla")
 	release := flag.Uint("release", 0, "valor de {release:UInt32}")
+	slices := flag.Uint("tajadas", 1, "valor de {tajadas:UInt64}: en cuántas tajadas se dividen los contribuyentes")
+	slice := flag.Uint("tajada", 0, "valor de {tajada:UInt64}: la tajada que se consulta")
 	profile := flag.Bool("profile", false, "con -sample: vuelca también el perfil de montículo del asignador (JE_MALLOC_CONF=prof_thread_active_init:true) en cada muestra, a /tmp/jemalloc_clickhouse.PID.N.heap")
 	throttle := flag.Float64("throttle", 0, "con -stream: consume la salida a lo sumo a estos MB/s, como un escritor lento (0: sin límite)")
 	sample := flag.Duration("sample", 0, "cada cuánto informar, mientras corre una sentencia, la memoria que el motor rastrea y la de su asignador (jemalloc); 0: nunca")
@@ -100,6 +102,9 @@ func main() {
 		}
 		if strings.Contains(st, "{k:") {
 			params = append(params, warehouse.P("k", uint64(*k)))
+		}
+		if strings.Contains(st, "{tajadas:") {
+			params = append(params, warehouse.P("tajadas", uint64(*slices)), warehouse.P("tajada", uint64(*slice)))
 		}
 		if strings.Contains(st, "{release:") {
 			params = append(params, warehouse.P("release", uint32(*release)))
