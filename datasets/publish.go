@@ -9,7 +9,6 @@ import (
 	"hash/fnv"
 	"io"
 	"log/slog"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -284,28 +283,9 @@ func (s *steps) done(name string) {
 		s.last = now
 		return
 	}
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	attrs := []any{"conjunto", s.dataset, "paso", name, "s", now.Sub(s.last).Seconds(),
-		"go_heap_mb", m.HeapInuse >> 20, "go_retenido_mb", (m.HeapIdle - m.HeapReleased) >> 20}
-	// The engine's own account of its memory, and of its background
-	// merges' (a server's is the server's, not this process's).
-	res, err := s.eng.Query(s.ctx, `SELECT
-		(SELECT toInt64(value) FROM system.metrics WHERE metric = 'MemoryTracking'),
-		(SELECT toUInt64(count()) FROM system.merges),
-		(SELECT toInt64(sum(memory_usage)) FROM system.merges)`)
-	if err == nil && len(res.Rows) == 1 {
-		attrs = append(attrs, "motor_mb", toMB(res.Rows[0][0]), "fusiones", res.Rows[0][1], "fusiones_mb", toMB(res.Rows[0][2]))
-	}
+	attrs := append([]any{"conjunto", s.dataset, "paso", name, "s", now.Sub(s.last).Seconds()}, warehouse.MemoryAccount(s.ctx, s.eng)...)
 	slog.Debug("paso de publicación", attrs...)
 	s.last = time.Now()
-}
-
-func toMB(v any) any {
-	if n, ok := v.(int64); ok {
-		return n >> 20
-	}
-	return v
 }
 
 // copySorted stores the rows of inner (selectSQL) as release number of d,

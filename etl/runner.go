@@ -365,6 +365,7 @@ func (r *Runner) attempt(parent context.Context, job *JobConfig) (rep *RunReport
 	if r.Cluster == "" {
 		stage = newStaging(r.Eng, job.Name, rep.RunID)
 	}
+	defer r.logMemoryWhileLoading(ctx, job.Name)()
 	defer func() {
 		if err == nil {
 			return
@@ -430,6 +431,38 @@ func (r *Runner) attempt(parent context.Context, job *JobConfig) (rep *RunReport
 	}
 	r.log().Info(rep.Summary())
 	return rep, nil
+}
+
+// memoryLogEvery is how often a run logs its memory at debug level.
+const memoryLogEvery = 10 * time.Second
+
+// logMemoryWhileLoading logs, every memoryLogEvery until stop is called,
+// the run's memory as the process and the engine account for it (debug
+// level only): scripts/etl-memory.sh's samples of a long load can then be
+// told apart into Go, the engine's statements and its background merges.
+func (r *Runner) logMemoryWhileLoading(ctx context.Context, job string) (stop func()) {
+	log := r.log()
+	if !log.Enabled(ctx, slog.LevelDebug) {
+		return func() {}
+	}
+	done := make(chan struct{})
+	start := time.Now()
+	go func() {
+		t := time.NewTicker(memoryLogEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				attrs := append([]any{"trabajo", job, "s", int(time.Since(start).Seconds())}, warehouse.MemoryAccount(ctx, r.Eng)...)
+				log.Debug("memoria de la carga", attrs...)
+			}
+		}
+	}()
+	return func() { close(done) }
 }
 
 // commit makes the run count: its staged rows moved into the tables, one
