@@ -158,6 +158,10 @@ func buildAggregates(ctx context.Context, eng warehouse.Engine, cutoff time.Time
 			if err != nil {
 				return nil, fmt.Errorf("%s (%s): %w", d.ID, part.query, err)
 			}
+			keys, err := keyColumns(qr, d, part)
+			if err != nil {
+				return nil, err
+			}
 			for _, qrow := range qr.Rows {
 				get := func(name string) (any, bool) {
 					i := qr.Index(name)
@@ -166,15 +170,7 @@ func buildAggregates(ctx context.Context, eng warehouse.Engine, cutoff time.Time
 					}
 					return qrow[i], true
 				}
-				keyVals := make([]string, len(d.Key))
-				for ki, k := range d.Key {
-					v, ok := get(k)
-					if !ok {
-						return nil, fmt.Errorf("%s: la consulta %s no devuelve la columna clave %s", d.ID, part.query, k)
-					}
-					keyVals[ki] = textOf(v)
-				}
-				key := strings.Join(keyVals, "|")
+				key := cellKey(qrow, keys)
 				row := rows[key]
 				if row == nil {
 					row = &aggRow{key: key, dims: map[string]any{}, cells: make([]*cell, len(b.parts))}

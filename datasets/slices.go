@@ -58,11 +58,7 @@ func runSliced(ctx context.Context, eng warehouse.Engine, sql string, cutoff tim
 			}
 		}
 		for _, row := range res.Rows {
-			kv := make([]string, len(keys))
-			for j, k := range keys {
-				kv[j] = textOf(row[k])
-			}
-			key := strings.Join(kv, "|")
+			key := cellKey(row, keys)
 			have, ok := cells[key]
 			if !ok {
 				cells[key] = row
@@ -82,14 +78,31 @@ func runSliced(ctx context.Context, eng warehouse.Engine, sql string, cutoff tim
 	return out, nil
 }
 
+// keyColumns are the positions of the dataset's key columns in a part's
+// result.
+func keyColumns(res *warehouse.Result, d *Dataset, part aggPart) ([]int, error) {
+	keys := make([]int, len(d.Key))
+	for j, k := range d.Key {
+		if keys[j] = res.Index(k); keys[j] < 0 {
+			return nil, fmt.Errorf("%s: la consulta %s no devuelve la columna clave %s", d.ID, part.query, k)
+		}
+	}
+	return keys, nil
+}
+
+// cellKey identifies a row's cell by its key columns' values.
+func cellKey(row []any, keys []int) string {
+	kv := make([]string, len(keys))
+	for j, k := range keys {
+		kv[j] = textOf(row[k])
+	}
+	return strings.Join(kv, "|")
+}
+
 // sliceColumns tells the key, additive and top columns of a sliced query.
 func sliceColumns(res *warehouse.Result, d *Dataset, part aggPart) (keys, add []int, top1, top2 int, err error) {
-	for _, k := range d.Key {
-		i := res.Index(k)
-		if i < 0 {
-			return nil, nil, 0, 0, fmt.Errorf("%s: la consulta %s no devuelve la columna clave %s", d.ID, part.query, k)
-		}
-		keys = append(keys, i)
+	if keys, err = keyColumns(res, d, part); err != nil {
+		return nil, nil, 0, 0, err
 	}
 	seen := map[int]bool{}
 	for _, name := range append([]string{"contribuyentes", part.total}, part.values...) {
