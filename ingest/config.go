@@ -110,9 +110,9 @@ type SourceConfig struct {
 	// Duplicates: reject (default) rejects a row whose key was already seen
 	// in the same file (or Socrata pull); off disables the check.
 	Duplicates string `yaml:"duplicates,omitempty"`
-	// MaxTrackedKeys bounds the memory of the duplicate check (about 24
-	// bytes per key; default 2,000,000). Past it, new keys are not tracked
-	// and Stats.DuplicateCheckLimited is set.
+	// MaxTrackedKeys bounds the memory of the duplicate check (16-32 bytes
+	// per key; default 2,000,000 keys, a 32 MB table). Past it, new keys
+	// are not tracked and Stats.DuplicateCheckLimited is set.
 	MaxTrackedKeys int `yaml:"max_tracked_keys,omitempty"`
 	// CheckDIVIPOLA: municipality codes must exist in DANE's list
 	// (default true).

@@ -1,13 +1,24 @@
 package ingest
 
-import "hash/maphash"
+import (
+	"hash/maphash"
+	"math/bits"
+)
 
 // keySet remembers 64-bit hashes of the keys seen in a file, with the
-// position (line) of their first appearance, in an open-addressing table.
-// It costs 12 bytes per slot and keeps the load under 1/2, so about 24
-// bytes per key, and stops growing at limit keys: past that, new keys are
-// not remembered (limited is set) but known keys are still found. Two
-// different keys collide with probability about n²/2⁶⁵ (1e-7 for 2M keys).
+// position (line) of their first appearance, in an open-addressing table
+// with linear probing. It costs 12 bytes per slot and keeps the load under
+// 3/4, so 16-32 bytes per key while it grows, and stops growing at limit
+// keys: past that, new keys are not remembered (limited is set) but known
+// keys are still found. Two different keys collide with probability about
+// n²/2⁶⁵ (1e-7 for 2M keys).
+//
+// Why not a power-of-two table at load 1/2 (sessions 1-7): a 1.4M-row
+// file then needed 4M slots (48 MB) and, while doubling, held the old 24 MB
+// table next to the new one; at 19.8M rows that was the load's peak. The
+// slot of a hash is the high half of hash × size (multiply-shift), which
+// works for any size, so the last step stops exactly at the limit's table
+// (2.67M slots, 32 MB, for the default 2M keys).
 type keySet struct {
 	seed    maphash.Seed
 	hashes  []uint64 // 0 = empty slot
@@ -17,13 +28,29 @@ type keySet struct {
 	limited bool
 }
 
+// minKeySlots is the size of a new table; tables of a few slots would
+// only make the first rows of every file pay for growing.
+const minKeySlots = 1024
+
 func newKeySet(limit int) *keySet {
-	return &keySet{seed: maphash.MakeSeed(), hashes: make([]uint64, 1024), pos: make([]uint32, 1024), limit: limit}
+	n := min(minKeySlots, maxKeySlots(limit))
+	return &keySet{seed: maphash.MakeSeed(), hashes: make([]uint64, n), pos: make([]uint32, n), limit: limit}
+}
+
+// maxKeySlots is the size of the table that holds limit keys at load 3/4.
+func maxKeySlots(limit int) int {
+	return max(limit+limit/3+1, 8)
 }
 
 func (k *keySet) reset() {
 	clear(k.hashes)
 	k.n = 0
+}
+
+// slot is the home slot of h in a table of size slots.
+func slot(h uint64, size int) int {
+	hi, _ := bits.Mul64(h, uint64(size))
+	return int(hi)
 }
 
 // add records h at position p. If h was already there it returns the
@@ -32,8 +59,8 @@ func (k *keySet) add(h uint64, p uint32) (uint32, bool) {
 	if h == 0 {
 		h = 1
 	}
-	mask := uint64(len(k.hashes) - 1)
-	for i := h & mask; ; i = (i + 1) & mask {
+	size := len(k.hashes)
+	for i := slot(h, size); ; {
 		switch k.hashes[i] {
 		case h:
 			return k.pos[i], true
@@ -44,26 +71,32 @@ func (k *keySet) add(h uint64, p uint32) (uint32, bool) {
 			}
 			k.hashes[i], k.pos[i] = h, p
 			k.n++
-			if 2*k.n > len(k.hashes) {
+			if 4*k.n > 3*size && size < maxKeySlots(k.limit) {
 				k.grow()
 			}
 			return 0, false
 		}
+		if i++; i == size {
+			i = 0
+		}
 	}
 }
 
+// grow doubles the table, or takes the limit's size if that is smaller.
 func (k *keySet) grow() {
 	old, oldPos := k.hashes, k.pos
-	k.hashes = make([]uint64, 2*len(old))
-	k.pos = make([]uint32, 2*len(old))
-	mask := uint64(len(k.hashes) - 1)
+	size := min(2*len(old), maxKeySlots(k.limit))
+	k.hashes = make([]uint64, size)
+	k.pos = make([]uint32, size)
 	for j, h := range old {
 		if h == 0 {
 			continue
 		}
-		i := h & mask
+		i := slot(h, size)
 		for k.hashes[i] != 0 {
-			i = (i + 1) & mask
+			if i++; i == size {
+				i = 0
+			}
 		}
 		k.hashes[i], k.pos[i] = h, oldPos[j]
 	}
