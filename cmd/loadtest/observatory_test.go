@@ -94,9 +94,23 @@ func TestAgainstTheObservatory(t *testing.T) {
 
 	mix, _ := parseMix(defaultMix)
 	res := run(ctx, loadClient(3), pl, runOptions{base: srv.URL, clients: 3, duration: time.Second, timeout: time.Minute, mix: mix, seed: 3, ownAddress: true})
+	// Three clients downloading for a second may pass the downloads
+	// burst (30 a client) on a fast machine: a refusal that says when to
+	// come back is the limit at work, not a broken route. Every other
+	// failure counts, and every class must have answered.
 	for c, r := range res.classes {
-		if s := summarize(c, r, res.elapsed); s.Errors > 0 {
+		s := summarize(c, r, res.elapsed)
+		limited := 0
+		for _, e := range s.ErrorList {
+			if e.What == "HTTP 429 con Retry-After" {
+				limited = e.Count
+			}
+		}
+		if s.Errors > limited {
 			t.Errorf("%s: %d errores: %+v", c, s.Errors, s.ErrorList)
+		}
+		if s.Requests == 0 || s.Requests == limited {
+			t.Errorf("%s: %d solicitudes, %d limitadas: ninguna respondida", c, s.Requests, limited)
 		}
 	}
 }
