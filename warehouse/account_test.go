@@ -18,10 +18,13 @@ func TestMemoryAccount(t *testing.T) {
 		for i := 0; i+1 < len(attrs); i += 2 {
 			got[attrs[i].(string)] = attrs[i+1]
 		}
-		for _, k := range []string{"go_heap_mb", "go_retenido_mb", "motor_mb", "fusiones", "fusiones_mb", "partes"} {
+		for _, k := range []string{"go_heap_mb", "go_retenido_mb", "motor_mb", "consultas", "consultas_mb", "fusiones", "fusiones_mb", "partes"} {
 			if _, ok := got[k]; !ok {
 				t.Errorf("falta %s en %v", k, attrs)
 			}
+		}
+		if n, _ := got["consultas"].(uint64); n == 0 {
+			t.Errorf("consultas = %v; la del propio balance está en curso", got["consultas"])
 		}
 		if n, _ := got["partes"].(uint64); n == 0 {
 			t.Errorf("partes = %v; las migraciones dejan filas en schema_migrations", got["partes"])
