@@ -72,7 +72,7 @@ func (s *staging) tableFor(ctx context.Context, table string) (string, error) {
 		return st, nil
 	}
 	st := s.name(table)
-	if err := warehouse.CreateStage(ctx, s.eng, table, st); err != nil {
+	if err := warehouse.CreateInsertStage(ctx, s.eng, table, st); err != nil {
 		return "", fmt.Errorf("tabla de preparación de %s: %w", table, err)
 	}
 	s.tables[table] = st

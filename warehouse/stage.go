@@ -20,6 +20,31 @@ func CreateStage(ctx context.Context, e Engine, target, stage string) error {
 		" AS "+quoteIdent(e.Database())+"."+quoteIdent(target))
 }
 
+// CreateInsertStage is CreateStage for a table that receives many inserts
+// of a few tens of thousands of rows (an ETL run's rows). On the embedded
+// engine its parts of less than 32 MB (uncompressed) are written in the
+// Compact format (every column in one file), where the target's parts are
+// Wide (a file per column) from 10 MB. A Wide part holds a write buffer
+// and a compression buffer per column while it is written: an insert of
+// 50,000 liquidation rows (21 columns, 22 MB) peaked at 131-153 MB of
+// engine memory as Wide and 63-75 MB as Compact, and during a load two
+// inserts overlap. The merges of the staging table write Wide parts past
+// 32 MB, one column at a time: with every part Compact the 19.8M-row load
+// peaked higher, not lower (etl/BENCHMARKS.md, "Session 8"). The target's
+// merges, the ETL's commit among them, write its own formats. A server
+// keeps its own settings: its memory is not the observatory's, and 18.16
+// has no Compact parts.
+func CreateInsertStage(ctx context.Context, e Engine, target, stage string) error {
+	if err := CreateStage(ctx, e, target, stage); err != nil {
+		return err
+	}
+	if _, ok := beneath[*embedded](e); !ok {
+		return nil
+	}
+	return e.Exec(ctx, "ALTER TABLE "+quoteIdent(e.Database())+"."+quoteIdent(stage)+
+		" MODIFY SETTING min_bytes_for_wide_part = 33554432")
+}
+
 // AttachStage adds every part of stage to target, partition by partition
 // (ALTER TABLE ... ATTACH PARTITION ... FROM, which links the parts' files
 // rather than copying rows). It returns the number of partitions moved.

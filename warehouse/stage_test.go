@@ -2,7 +2,9 @@ package warehouse_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/observatorio-civico/observatorio/warehouse"
@@ -96,6 +98,85 @@ func TestStageKeepsRowsOutOfTheTarget(t *testing.T) {
 		// Rows the stage held stay in the target (the parts were linked).
 		if got := rows("SELECT count() FROM etapa_destino FINAL"); got[0][0] != uint64(3) {
 			t.Errorf("the target after the stage was dropped: %v rows", got[0][0])
+		}
+	})
+}
+
+// TestInsertStageWritesCompactParts: an ETL run's staging table writes its
+// parts Compact on the embedded engine, whatever their size (a Wide part
+// holds two buffers per column while it is written), and the target's
+// merge after the attach makes them Wide again. On a server the staging
+// table is the target's copy.
+func TestInsertStageWritesCompactParts(t *testing.T) {
+	whtest.Each(t, func(t *testing.T, e warehouse.Engine) {
+		ctx := context.Background()
+		if err := e.Exec(ctx, `CREATE TABLE etapa_formato (k UInt64, anio UInt16, s String) ENGINE = ReplacingMergeTree PARTITION BY anio ORDER BY k`); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			for _, n := range []string{"etapa_formato", "etapa_formato_x", "etapa_formato_y"} {
+				warehouse.DropTable(context.Background(), e, n)
+			}
+		})
+		if err := warehouse.CreateInsertStage(ctx, e, "etapa_formato", "etapa_formato_x"); err != nil {
+			t.Fatal(err)
+		}
+		if err := warehouse.CreateStage(ctx, e, "etapa_formato", "etapa_formato_y"); err != nil {
+			t.Fatal(err)
+		}
+		if e.Kind() == "embedded" {
+			// Two parts, not one merged part, for the check below.
+			if err := e.Exec(ctx, "SYSTEM STOP MERGES etapa_formato_x"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// 200,000 rows of about 110 bytes: 22 MB, past the 10 MB from
+		// which the target's parts are Wide.
+		for i, st := range []string{"etapa_formato_x", "etapa_formato_x", "etapa_formato_y"} {
+			if err := e.Exec(ctx, fmt.Sprintf("INSERT INTO %s SELECT number + %d, 2024, concat(toString(number), '%s') FROM system.numbers LIMIT 200000", st, i*200_000, strings.Repeat("x", 100))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		types := func(table string) []string {
+			res, err := e.Query(ctx, "SELECT part_type FROM system.parts WHERE database = currentDatabase() AND table = {t:String} AND active ORDER BY name",
+				warehouse.P("t", table))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, r := range res.Rows {
+				out = append(out, r[0].(string))
+			}
+			return out
+		}
+		if e.Kind() != "embedded" {
+			n, err := warehouse.AttachStage(ctx, e, "etapa_formato_x", "etapa_formato")
+			if err != nil || n != 1 {
+				t.Fatalf("attach: %d partitions, %v", n, err)
+			}
+			return
+		}
+		if got := types("etapa_formato_x"); !slices.Equal(got, []string{"Compact", "Compact"}) {
+			t.Errorf("the insert stage's parts: %v, want Compact", got)
+		}
+		if got := types("etapa_formato_y"); !slices.Equal(got, []string{"Wide"}) {
+			t.Errorf("a plain stage's part: %v, want Wide (the target's format)", got)
+		}
+		if _, err := warehouse.AttachStage(ctx, e, "etapa_formato_x", "etapa_formato"); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Exec(ctx, "OPTIMIZE TABLE etapa_formato FINAL"); err != nil {
+			t.Fatal(err)
+		}
+		if got := types("etapa_formato"); !slices.Equal(got, []string{"Wide"}) {
+			t.Errorf("the target after its merge: %v, want one Wide part", got)
+		}
+		res, err := e.Query(ctx, "SELECT count(), uniqExact(k) FROM etapa_formato")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := res.Rows[0]; r[0] != uint64(400_000) || r[1] != uint64(400_000) {
+			t.Errorf("the target holds %v rows, %v keys; want 400000", r[0], r[1])
 		}
 	})
 }
