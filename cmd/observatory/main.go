@@ -60,8 +60,8 @@ func main() {
 	// and during a load most of it is garbage between two collections: at
 	// 19.8M rows the heap in use reached 113 MB with Go's default (GOGC
 	// 100) and 78 MB at 50, for a live set of about 45 MB (the duplicate
-	// check's keys, the rows in flight), and the process's peak fell from
-	// 529 to 496 MB (etl/BENCHMARKS.md, "Session 8"). A GOGC set in the
+	// check's keys, the rows in flight), and the load's high-water mark
+	// fell from 529 to 496 MB (etl/BENCHMARKS.md, "Session 8"). A GOGC set in the
 	// environment still decides.
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(defaultGCPercent)

@@ -7,8 +7,9 @@
 //	go run ./scripts/sqlmem -data DIR -publish liquidaciones -k 4
 //	go run ./scripts/sqlmem -data DIR -f export.sql -stream Parquet -release 1
 //
-// -sample 2s reports, while a statement runs, the engine's tracked memory
-// and its allocator's own account (allocated, active, resident...), which
+// -publish logs the publication's steps at debug level. -sample 2s
+// reports, while a statement or the publication runs, the engine's tracked
+// memory and its allocator's own account (allocated, active, resident...), which
 // tells memory the engine's queries account for from memory they do not;
 // -profile also dumps the allocator's heap profile at each sample (run with
 // JE_MALLOC_CONF=prof_thread_active_init:true). -throttle MB/s reads a
@@ -25,6 +26,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"runtime"
 	"strconv"
@@ -75,6 +77,10 @@ func main() {
 		}()
 	}
 	if *publish != "" {
+		// The publication's steps ("paso de publicación", with the
+		// memory account at each) are logged at debug level, so that the
+		// samples can be split at them.
+		slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})))
 		go func() {
 			for range time.Tick(2 * time.Second) {
 				report("publicando", 0)
