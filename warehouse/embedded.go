@@ -84,7 +84,10 @@ type embedded struct {
 	pool  chan *chdb.Conn
 	slots chan struct{} // one token per connection that may still be opened
 	types typeCache
-	once  sync.Once
+	// mu orders Close against release: a connection handed back after
+	// Close is closed, not pooled, and closed says that the engine is.
+	mu     sync.Mutex
+	closed chan struct{}
 	// spool holds the pipes of inserts in flight (see openStream);
 	// what a crash leaves there is removed when the engine opens.
 	spool string
@@ -159,6 +162,13 @@ func openEmbedded(ctx context.Context, cfg Config) (Engine, error) {
 			// Parquet exports buffer a row group in memory (512 MB by
 			// default).
 			"SET output_format_parquet_row_group_size_bytes = " + limit,
+			// Parallel encoding hands each row group to a pool of threads
+			// and reads on: when the encoders fall behind, another row
+			// group waits in memory the engine does not track. An export
+			// of 9.9M rows then jumped by 80–130 MB in some runs (not in
+			// others); encoded in the reading thread it did not, and was
+			// no slower on 2 cores (etl/BENCHMARKS.md, "Session 9").
+			"SET output_format_parquet_parallel_encoding = 0",
 			// Reads in table order (a release's files and pages, ORDER BY
 			// fila) otherwise buffer blocks of every part ahead of the
 			// merge: 55 MB more for the export of 1.1M rows, and no faster.
@@ -178,6 +188,7 @@ func openEmbedded(ctx context.Context, cfg Config) (Engine, error) {
 		db:          cfg.Database,
 		args:        []string{"--path=" + dir},
 		pool:        make(chan *chdb.Conn, n),
+		closed:      make(chan struct{}),
 		slots:       make(chan struct{}, n),
 	}
 	for i := 0; i < n; i++ {
@@ -259,13 +270,21 @@ func (e *embedded) connect(first bool) (*chdb.Conn, error) {
 	return c, nil
 }
 
+// errClosed answers a statement on an engine already closed, which would
+// otherwise wait for a connection forever.
+var errClosed = errors.New("el almacén embebido ya está cerrado")
+
 func (e *embedded) acquire(ctx context.Context) (*chdb.Conn, error) {
 	select {
+	case <-e.closed:
+		return nil, errClosed
 	case c := <-e.pool:
 		return c, nil
 	default:
 	}
 	select {
+	case <-e.closed:
+		return nil, errClosed
 	case c := <-e.pool:
 		return c, nil
 	case <-e.slots:
@@ -280,7 +299,18 @@ func (e *embedded) acquire(ctx context.Context) (*chdb.Conn, error) {
 	}
 }
 
-func (e *embedded) release(c *chdb.Conn) { e.pool <- c }
+// release hands c back to the pool (which has room for every connection),
+// or closes it when the engine was closed while c ran a statement.
+func (e *embedded) release(c *chdb.Conn) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	select {
+	case <-e.closed:
+		c.Close()
+	default:
+		e.pool <- c
+	}
+}
 
 func (e *embedded) Kind() string     { return "embedded" }
 func (e *embedded) Database() string { return e.db }
@@ -554,17 +584,22 @@ func setPipeSize(f *os.File, n int) {
 // Close closes the idle pooled connections. It is called at shutdown, after
 // the HTTP server and the jobs have stopped using the engine.
 func (e *embedded) Close() error {
-	e.once.Do(func() {
-		for {
-			select {
-			case c := <-e.pool:
-				c.Close()
-			default:
-				return
-			}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	select {
+	case <-e.closed:
+		return nil
+	default:
+	}
+	close(e.closed)
+	for {
+		select {
+		case c := <-e.pool:
+			c.Close()
+		default:
+			return nil
 		}
-	})
-	return nil
+	}
 }
 
 // insertHead is the INSERT statement head both backends use: always with an

@@ -154,7 +154,9 @@ func reportEngine(ctx context.Context, eng warehouse.Engine) {
 	res, err := eng.Query(ctx, `SELECT
 		(SELECT toString(value) FROM system.metrics WHERE metric = 'MemoryTracking'),
 		(SELECT toString(value) FROM system.metrics WHERE metric = 'MergesMutationsMemoryTracking'),
-		(SELECT extract(any(*), 'Allocated: [^\\n]*') FROM system.jemalloc_stats)`)
+		(SELECT extract(any(*), 'Allocated: [^\\n]*') FROM system.jemalloc_stats),
+		(SELECT arrayStringConcat(groupArray(concat(replaceOne(metric, 'Bytes', ''), ' ', toString(intDiv(value, 1048576)))), ' ')
+			FROM system.metrics WHERE metric LIKE '%CacheBytes%' AND value >= 1048576)`)
 	if err != nil || len(res.Rows) != 1 {
 		fmt.Fprintln(os.Stderr, "sqlmem: muestra:", err)
 		return
@@ -162,8 +164,8 @@ func reportEngine(ctx context.Context, eng warehouse.Engine) {
 	r := res.Rows[0]
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	fmt.Fprintf(os.Stderr, "%s\tRSS %.0f MiB\tGo %.0f MiB\trastreada %v\tfusiones %v\t%v\n", time.Now().Format("15:04:05"),
-		procmem.MiB(0, "VmRSS"), float64(ms.HeapInuse)/(1<<20), mib(r[0]), mib(r[1]), r[2])
+	fmt.Fprintf(os.Stderr, "%s\tRSS %.0f MiB\tGo %.0f MiB\trastreada %v\tfusiones %v\tcachés (MiB) [%v]\t%v\n", time.Now().Format("15:04:05"),
+		procmem.MiB(0, "VmRSS"), float64(ms.HeapInuse)/(1<<20), mib(r[0]), mib(r[1]), r[3], r[2])
 }
 
 func mib(v any) string {
