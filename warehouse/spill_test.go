@@ -20,7 +20,6 @@ import (
 func TestEmbeddedStatementsSpillPastQueryMemory(t *testing.T) {
 	ctx := context.Background()
 	e := whtest.EmbeddedWith(t, func(c *warehouse.EmbeddedConfig) { c.QueryMemoryMB = 32 })
-	defer e.Close()
 	// 4 million rows of 128 characters (about 560 MB in memory) into a
 	// statement allowed 300 MB in all. Before the fix the sort failed at
 	// 289 MB, still reading its input; with it, the statement peaks at
@@ -62,13 +61,13 @@ func TestEmbeddedConnectionsCarryTheMemorySettings(t *testing.T) {
 	ctx := context.Background()
 	e := whtest.EmbeddedWith(t, func(c *warehouse.EmbeddedConfig) { c.QueryMemoryMB = 64 })
 	want := map[string]string{
-		"output_format_parquet_parallel_encoding":   "false",
+		"output_format_parquet_parallel_encoding":    "false",
 		"output_format_parquet_row_group_size_bytes": "67108864",
-		"max_bytes_before_external_sort":            "67108864",
-		"max_bytes_before_external_group_by":        "67108864",
-		"max_bytes_ratio_before_external_sort":      "0",
-		"max_block_size":                            "8192",
-		"read_in_order_use_buffering":               "false",
+		"max_bytes_before_external_sort":             "67108864",
+		"max_bytes_before_external_group_by":         "67108864",
+		"max_bytes_ratio_before_external_sort":       "0",
+		"max_block_size":                             "8192",
+		"read_in_order_use_buffering":                "false",
 	}
 	var names []string
 	for n := range want {
