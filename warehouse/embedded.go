@@ -581,8 +581,10 @@ func setPipeSize(f *os.File, n int) {
 	}
 }
 
-// Close closes the idle pooled connections. It is called at shutdown, after
-// the HTTP server and the jobs have stopped using the engine.
+// Close closes the idle pooled connections, and each busy one when its
+// statement ends (release); statements after it fail with errClosed. It is
+// called at shutdown, after the HTTP server and the jobs have stopped using
+// the engine.
 func (e *embedded) Close() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
