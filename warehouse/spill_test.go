@@ -69,9 +69,10 @@ func TestEmbeddedConnectionsCarryTheMemorySettings(t *testing.T) {
 		"max_block_size":                             "8192",
 		"read_in_order_use_buffering":                "false",
 	}
-	var names []string
+	var names, exprs []string
 	for n := range want {
-		names = append(names, "toString(getSetting('"+n+"'))")
+		names = append(names, n)
+		exprs = append(exprs, "toString(getSetting('"+n+"'))")
 	}
 	// Statements that overlap take a connection each: the pool of 4 opens
 	// three more on demand.
@@ -83,7 +84,7 @@ func TestEmbeddedConnectionsCarryTheMemorySettings(t *testing.T) {
 	answers := make(chan answer, parallel)
 	for i := 0; i < parallel; i++ {
 		go func() {
-			res, err := e.Query(ctx, "SELECT sleepEachRow(0.5), "+strings.Join(names, ", ")+" FROM numbers(1)")
+			res, err := e.Query(ctx, "SELECT sleepEachRow(0.5), "+strings.Join(exprs, ", ")+" FROM numbers(1)")
 			if err != nil {
 				answers <- answer{err: err}
 				return
@@ -96,8 +97,7 @@ func TestEmbeddedConnectionsCarryTheMemorySettings(t *testing.T) {
 		if a.err != nil {
 			t.Fatal(a.err)
 		}
-		for j, n := range names {
-			name := n[len("toString(getSetting('") : len(n)-len("'))")]
+		for j, name := range names {
 			if got := fmt.Sprint(a.row[j+1]); got != want[name] {
 				t.Errorf("conexión %d: %s = %s, se esperaba %s", i, name, got, want[name])
 			}
