@@ -3,6 +3,7 @@ package warehouse
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -22,18 +23,29 @@ func CreateStage(ctx context.Context, e Engine, target, stage string) error {
 
 // CreateInsertStage is CreateStage for a table that receives many inserts
 // of a few tens of thousands of rows (an ETL run's rows). On the embedded
-// engine its parts of less than 32 MB (uncompressed) are written in the
-// Compact format (every column in one file), where the target's parts are
-// Wide (a file per column) from 10 MB. A Wide part holds a write buffer
-// and a compression buffer per column while it is written: an insert of
-// 50,000 liquidation rows (21 columns, 22 MB) peaked at 131-153 MB of
-// engine memory as Wide and 63-75 MB as Compact, and during a load two
-// inserts overlap. The merges of the staging table write Wide parts past
-// 32 MB, one column at a time: with every part Compact the 19.8M-row load
-// peaked higher, not lower (etl/BENCHMARKS.md, "Session 8"). The target's
-// merges, the ETL's commit among them, write its own formats. A server
-// keeps its own settings: its memory is not the observatory's, and 18.16
-// has no Compact parts.
+// engine:
+//   - Its parts of less than 32 MB (uncompressed) are written in the
+//     Compact format (every column in one file), where the target's parts
+//     are Wide (a file per column) from 10 MB. A Wide part holds a write
+//     buffer and a compression buffer per column while it is written: an
+//     insert of 50,000 liquidation rows (21 columns, 22 MB) peaked at
+//     131-153 MB of engine memory as Wide and 63-75 MB as Compact, and
+//     during a load two inserts overlap. The merges of the staging table
+//     write Wide parts past 32 MB, one column at a time: with every part
+//     Compact the 19.8M-row load peaked higher, not lower
+//     (etl/BENCHMARKS.md, "Session 8").
+//   - Its background merges take at least stageMergeParts parts at once.
+//     The commit merges each partition the run wrote into one part anyway
+//     (etl's consolidate), so every merge of the staging table is a rewrite
+//     of rows that will be rewritten again: with the engine's own choice
+//     (from 2 parts, mostly a few similar ones) a row was rewritten about
+//     twice before the commit; with 20 at once, once per 20 inserts. A
+//     load of 1M liquidations took 10-18 % less CPU, one of 10M 7 %
+//     (etl/BENCHMARKS.md, "Session 10").
+//
+// The target's merges, the ETL's commit among them, follow its own
+// settings. A server keeps its own settings: its memory is not the
+// observatory's, and 18.16 has neither Compact parts nor the setting.
 func CreateInsertStage(ctx context.Context, e Engine, target, stage string) error {
 	if err := CreateStage(ctx, e, target, stage); err != nil {
 		return err
@@ -42,8 +54,14 @@ func CreateInsertStage(ctx context.Context, e Engine, target, stage string) erro
 		return nil
 	}
 	return e.Exec(ctx, "ALTER TABLE "+quoteIdent(e.Database())+"."+quoteIdent(stage)+
-		" MODIFY SETTING min_bytes_for_wide_part = 33554432")
+		" MODIFY SETTING min_bytes_for_wide_part = 33554432, min_parts_to_merge_at_once = "+strconv.Itoa(stageMergeParts))
 }
+
+// stageMergeParts is the fewest parts a background merge of an insert stage
+// takes: about 1M rows at the ETL's default batch (20 inserts of 50,000),
+// and few enough that such a merge holds little (a vertical merge reads
+// each part's column in turn).
+const stageMergeParts = 20
 
 // AttachStage adds every part of stage to target, partition by partition
 // (ALTER TABLE ... ATTACH PARTITION ... FROM, which links the parts' files

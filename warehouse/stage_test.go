@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/observatorio-civico/observatorio/warehouse"
 	"github.com/observatorio-civico/observatorio/warehouse/whtest"
@@ -179,4 +180,59 @@ func TestInsertStageWritesCompactParts(t *testing.T) {
 			t.Errorf("the target holds %v rows, %v keys; want 400000", r[0], r[1])
 		}
 	})
+}
+
+// TestInsertStageMergesTwentyPartsAtOnce: on the embedded engine a merge of
+// an insert stage takes at least 20 parts (the ETL's commit rewrites every
+// partition it wrote anyway), where a plain stage merges fewer. OPTIMIZE
+// without FINAL asks the same merge selector the background merges use; the
+// 20th part's merge starts in the background at once.
+func TestInsertStageMergesTwentyPartsAtOnce(t *testing.T) {
+	e := whtest.Embedded(t)
+	ctx := context.Background()
+	if err := e.Exec(ctx, `CREATE TABLE etapa_mezclas (k UInt64, anio UInt16) ENGINE = ReplacingMergeTree PARTITION BY anio ORDER BY k`); err != nil {
+		t.Fatal(err)
+	}
+	if err := warehouse.CreateInsertStage(ctx, e, "etapa_mezclas", "etapa_mezclas_x"); err != nil {
+		t.Fatal(err)
+	}
+	if err := warehouse.CreateStage(ctx, e, "etapa_mezclas", "etapa_mezclas_y"); err != nil {
+		t.Fatal(err)
+	}
+	parts := func(table string) uint64 {
+		res, err := e.Query(ctx, "SELECT count() FROM system.parts WHERE database = currentDatabase() AND table = {t:String} AND active",
+			warehouse.P("t", table))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Rows[0][0].(uint64)
+	}
+	insert := func(table string, i int) {
+		if err := e.Exec(ctx, fmt.Sprintf("INSERT INTO %s SELECT number + %d, 2024 FROM system.numbers LIMIT 1000", table, i*1000)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	optimize := func(table string) {
+		if err := e.Exec(ctx, "OPTIMIZE TABLE "+table); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 19 {
+		insert("etapa_mezclas_x", i)
+		insert("etapa_mezclas_y", i)
+	}
+	optimize("etapa_mezclas_x")
+	optimize("etapa_mezclas_y")
+	if n := parts("etapa_mezclas_x"); n != 19 {
+		t.Errorf("the insert stage holds %d parts after 19 inserts and an OPTIMIZE, want 19 (no merge of fewer than 20)", n)
+	}
+	if n := parts("etapa_mezclas_y"); n >= 19 {
+		t.Errorf("the plain stage holds %d parts after 19 inserts and an OPTIMIZE, want them merged", n)
+	}
+	insert("etapa_mezclas_x", 19)
+	for deadline := time.Now().Add(30 * time.Second); parts("etapa_mezclas_x") != 1; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the insert stage still holds %d parts 30 s after its 20th insert, want 1", parts("etapa_mezclas_x"))
+		}
+	}
 }
