@@ -81,11 +81,26 @@ func (s *staging) tableFor(ctx context.Context, table string) (string, error) {
 
 // attach moves every staged table's rows into its table and drops the
 // staging tables.
+//
+// Where the commit leaves each partition in one part (the embedded engine,
+// warehouse.FinalPerPartition), each staged partition is first merged into
+// one part, one partition at a time. Moved in as they were (the staging
+// table merges only 20 parts at once, see warehouse.CreateInsertStage),
+// up to 19 parts per partition landed in the table, whose own background
+// merges then started on every partition at once, before consolidate
+// could take them one by one: five merges held 242 MB together at the end
+// of a 19.8M-row load (etl/BENCHMARKS.md, "Session 10"). A partition the
+// table did not hold before (a first load) then needs no further merge.
 func (s *staging) attach(ctx context.Context) error {
 	if s == nil {
 		return nil
 	}
 	for table, st := range s.tables {
+		if warehouse.FinalPerPartition(s.eng) {
+			if err := warehouse.MergeSplitPartitions(ctx, s.eng, st); err != nil {
+				return fmt.Errorf("consolidando la tabla de preparación de %s: %w", table, err)
+			}
+		}
 		if _, err := warehouse.AttachStage(ctx, s.eng, st, table); err != nil {
 			return err
 		}
