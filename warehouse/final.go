@@ -58,16 +58,27 @@ var partitionID = regexp.MustCompile(`^[0-9A-Za-z_]+$`)
 // MergePartitions merges each of the partitions ids of table into one part
 // (OPTIMIZE ... FINAL), which also leaves one copy of each key in it. The
 // engine does nothing, silently, when it cannot assign the merge at that
-// moment (a background merge holds the parts): callers check SplitPartitions
-// again.
+// moment (a background merge holds the parts, seen on 18.16): callers check
+// SplitPartitions again.
+//
+// The embedded engine waits for a background merge that holds the parts,
+// and then rewrites the one part it left all over again unless told to
+// skip a partition already in one merged part (optimize_skip_merged_partitions;
+// an inserted part counts as merged too, the insert having deduplicated its
+// block). That happened to every ETL run whose staging table had just
+// started merging its 20 parts when the run committed.
 func MergePartitions(ctx context.Context, e Engine, table string, ids []string) error {
+	settings := ""
+	if _, ok := beneath[*embedded](e); ok {
+		settings = " SETTINGS optimize_skip_merged_partitions = 1"
+	}
 	for _, id := range ids {
 		if !partitionID.MatchString(id) {
 			return fmt.Errorf("identificador de partición inesperado en %s: %q", table, id)
 		}
 		// A literal, not a parameter: the statement takes no expression
 		// there.
-		if err := e.Exec(ctx, "OPTIMIZE TABLE "+quoteIdent(e.Database())+"."+quoteIdent(table)+" PARTITION ID '"+id+"' FINAL"); err != nil {
+		if err := e.Exec(ctx, "OPTIMIZE TABLE "+quoteIdent(e.Database())+"."+quoteIdent(table)+" PARTITION ID '"+id+"' FINAL"+settings); err != nil {
 			return err
 		}
 	}
