@@ -36,12 +36,17 @@ func CreateStage(ctx context.Context, e Engine, target, stage string) error {
 //     (etl/BENCHMARKS.md, "Session 8").
 //   - Its background merges take at least stageMergeParts parts at once.
 //     The commit merges each partition the run wrote into one part anyway
-//     (etl's staging.attach and consolidate), so every merge of the staging
-//     table before it is a rewrite of rows that will be rewritten again: with the engine's own choice
-//     (from 2 parts, mostly a few similar ones) a row was rewritten about
-//     twice before the commit; with 20 at once, once per 20 inserts. A
-//     load of 1M liquidations took 10-18 % less CPU, one of 10M 7 %
-//     (etl/BENCHMARKS.md, "Session 10").
+//     (etl's staging.attach and consolidate), so every merge of the
+//     staging table before it rewrites rows that will be rewritten again.
+//     With the engine's own choice (6-11 parts, then those parts again, up
+//     to parts of 2M rows) a row was rewritten about twice before the
+//     commit; with 20 at once, at most once up to 20M rows per partition.
+//     A load of 1M liquidations took 10.1-10.7 µs of CPU per row instead
+//     of 10.7-13.4, one of 10M 13.3 instead of 13.9 (etl/BENCHMARKS.md,
+//     "Session 10"). A merge of 20 parts holds up to 84 MB, against 20-67
+//     MB for the engine's choice; in a load of one tax year per file only
+//     one ran at a time (a file of many years, whose every insert brings
+//     a part to each partition, was not measured).
 //
 // The target's merges, the ETL's commit among them, follow its own
 // settings. A server keeps its own settings: its memory is not the
