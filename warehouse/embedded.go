@@ -186,7 +186,7 @@ func openEmbedded(ctx context.Context, cfg Config) (Engine, error) {
 		spool:       spool,
 		queryMemory: mb << 20,
 		db:          cfg.Database,
-		args:        []string{"--path=" + dir},
+		args:        []string{"--path=" + dir, mergeConcurrency},
 		pool:        make(chan *chdb.Conn, n),
 		closed:      make(chan struct{}),
 		slots:       make(chan struct{}, n),
@@ -206,6 +206,19 @@ func openEmbedded(ctx context.Context, cfg Config) (Engine, error) {
 	e.release(c)
 	return e, nil
 }
+
+// mergeConcurrency lets the engine hold at most two background merges at a
+// time, one per thread of its pool (the library's pool has two threads and
+// takes up to twice as many merges, which its threads take turns at). Each
+// merge holds its parts' read buffers until it ends, so the merges taken
+// but waiting cost memory and no time saved on two cores. A load of a file
+// that mixes 15 tax years brings a part to every partition with each
+// insert, so its partitions reach a merge together: four merges held 173 MB
+// at once and the 9.9M-row load peaked at 573 MB (603 MB with the staging
+// table's 20-part merges, CreateInsertStage); see etl/BENCHMARKS.md,
+// "Session 10". The setting is the process's: it is read when the library
+// starts, by the first engine of the process.
+const mergeConcurrency = "--background_merges_mutations_concurrency_ratio=1"
 
 // jemallocConfEnv is the variable the allocator inside libchdb.so reads its
 // options from (it is built with the je_ prefix, so plain MALLOC_CONF is

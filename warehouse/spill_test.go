@@ -104,3 +104,20 @@ func TestEmbeddedConnectionsCarryTheMemorySettings(t *testing.T) {
 		}
 	}
 }
+
+// TestEmbeddedTakesAtMostTwoMergesAtOnce: the embedded engine takes as many
+// background merges at once as its pool has threads (two), not twice as
+// many: every merge taken holds its read buffers until it ends
+// (mergeConcurrency).
+func TestEmbeddedTakesAtMostTwoMergesAtOnce(t *testing.T) {
+	e := whtest.Embedded(t)
+	res, err := e.Query(context.Background(), `SELECT
+		toUInt64(anyIf(value, name = 'background_pool_size')) * toUInt64(anyIf(value, name = 'background_merges_mutations_concurrency_ratio'))
+		FROM system.server_settings`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := res.Rows[0][0].(uint64); n != 2 {
+		t.Errorf("el motor embebido toma hasta %d fusiones a la vez, se esperaban 2", n)
+	}
+}
