@@ -86,7 +86,7 @@ func (s *staging) tableFor(ctx context.Context, table string) (string, error) {
 // warehouse.FinalPerPartition), each staged partition is first merged into
 // one part, one partition at a time. Moved in as they were (the staging
 // table merges only 20 parts at once, see warehouse.CreateInsertStage),
-// up to 19 parts per partition landed in the table, whose own background
+// 13-20 parts per partition landed in the table, whose own background
 // merges then started on every partition at once, before consolidate
 // could take them one by one: five merges held 242 MB together at the end
 // of a 19.8M-row load (etl/BENCHMARKS.md, "Session 10"). A partition the

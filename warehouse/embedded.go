@@ -213,10 +213,11 @@ func openEmbedded(ctx context.Context, cfg Config) (Engine, error) {
 // merge holds its parts' read buffers until it ends, so the merges taken
 // but waiting cost memory and no time saved on two cores. A load of a file
 // that mixes 15 tax years brings a part to every partition with each
-// insert, so its partitions reach a merge together: four merges held 173 MB
-// at once and the 9.9M-row load peaked at 573 MB (603 MB with the staging
-// table's 20-part merges, CreateInsertStage); see etl/BENCHMARKS.md,
-// "Session 10". The setting is the process's: it is read when the library
+// insert, so its partitions reach a merge together: with the staging
+// table's 20-part merges (CreateInsertStage) four merges held 173 MB at
+// once and the 9.9M-row load peaked at 603 MB, 564 MB with this (573 MB
+// before either; still over the ETL's 512 MB, see etl/BENCHMARKS.md,
+// "Session 10"). The setting is the process's: it is read when the library
 // starts, by the first engine of the process.
 const mergeConcurrency = "--background_merges_mutations_concurrency_ratio=1"
 

@@ -65,8 +65,8 @@ var partitionID = regexp.MustCompile(`^[0-9A-Za-z_]+$`)
 // and then rewrites the one part it left all over again unless told to
 // skip a partition already in one merged part (optimize_skip_merged_partitions;
 // an inserted part counts as merged too, the insert having deduplicated its
-// block). That happened to every ETL run whose staging table had just
-// started merging its 20 parts when the run committed.
+// block). That happens to an ETL run whose staging table has just started
+// merging 20 parts when the run commits.
 func MergePartitions(ctx context.Context, e Engine, table string, ids []string) error {
 	settings := ""
 	if _, ok := beneath[*embedded](e); ok {

@@ -45,8 +45,9 @@ func CreateStage(ctx context.Context, e Engine, target, stage string) error {
 //     of 10.7-13.4, one of 10M 13.3 instead of 13.9 (etl/BENCHMARKS.md,
 //     "Session 10"). A merge of 20 parts holds up to 84 MB, against 20-67
 //     MB for the engine's choice; in a load of one tax year per file only
-//     one ran at a time (a file of many years, whose every insert brings
-//     a part to each partition, was not measured).
+//     one ran at a time. A file of many tax years brings a part to every
+//     partition with each insert, so its partitions reach a merge together
+//     (see mergeConcurrency).
 //
 // The target's merges, the ETL's commit among them, follow its own
 // settings. A server keeps its own settings: its memory is not the
