@@ -48,6 +48,17 @@ func CreateStage(ctx context.Context, e Engine, target, stage string) error {
 //     one ran at a time. A file of many tax years brings a part to every
 //     partition with each insert, so its partitions reach a merge together
 //     (see mergeConcurrency).
+//   - Its merges that write a Wide part go column by column (Vertical)
+//     whatever their rows; the engine's default does so only from 131,072
+//     rows. A file of many tax years splits each insert into a part per
+//     year, so its 20-part merges have fewer rows than that but more than
+//     32 MB. Written all columns at once (Horizontal), such a merge held
+//     81-114 MB, and two of them 223 MB together; column by column the
+//     same merges held 20-47 MB, and the 9.9M-row load of 15 tax years in
+//     one file peaked at 520-532 MB instead of 562-564 (etl/BENCHMARKS.md,
+//     "Session 11"). The merges that write Compact parts stay Horizontal
+//     (the engine goes column by column only into Wide parts); they are
+//     smaller.
 //
 // The target's merges, the ETL's commit among them, follow its own
 // settings. A server keeps its own settings: its memory is not the
@@ -60,7 +71,8 @@ func CreateInsertStage(ctx context.Context, e Engine, target, stage string) erro
 		return nil
 	}
 	return e.Exec(ctx, "ALTER TABLE "+quoteIdent(e.Database())+"."+quoteIdent(stage)+
-		" MODIFY SETTING min_bytes_for_wide_part = 33554432, min_parts_to_merge_at_once = "+strconv.Itoa(stageMergeParts))
+		" MODIFY SETTING min_bytes_for_wide_part = 33554432, min_parts_to_merge_at_once = "+strconv.Itoa(stageMergeParts)+
+		", vertical_merge_algorithm_min_rows_to_activate = 1")
 }
 
 // stageMergeParts is the fewest parts a background merge of an insert stage

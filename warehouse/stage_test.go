@@ -236,3 +236,68 @@ func TestInsertStageMergesTwentyPartsAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestInsertStageMergesColumnByColumn: on the embedded engine a merge of an
+// insert stage into a Wide part goes column by column (the engine counts
+// each column it gathers so) even below the 131,072 rows from which the
+// engine's default does, while a plain stage's merge of the same parts
+// goes all columns at once. The parts: 100,000 rows of 14 strings, 46 MB,
+// past the 32 MB from which the insert stage writes Wide parts.
+func TestInsertStageMergesColumnByColumn(t *testing.T) {
+	e := whtest.Embedded(t)
+	ctx := context.Background()
+	cols, sel := "k UInt64, anio UInt16", "number, 2024"
+	for i := range 14 {
+		cols += fmt.Sprintf(", c%d String", i)
+		sel += fmt.Sprintf(", concat(toString(number * %d), '%s')", i+1, strings.Repeat("x", 24))
+	}
+	if err := e.Exec(ctx, "CREATE TABLE etapa_columnas ("+cols+") ENGINE = ReplacingMergeTree PARTITION BY anio ORDER BY k"); err != nil {
+		t.Fatal(err)
+	}
+	if err := warehouse.CreateInsertStage(ctx, e, "etapa_columnas", "etapa_columnas_x"); err != nil {
+		t.Fatal(err)
+	}
+	if err := warehouse.CreateStage(ctx, e, "etapa_columnas", "etapa_columnas_y"); err != nil {
+		t.Fatal(err)
+	}
+	gathered := func() uint64 {
+		res, err := e.Query(ctx, "SELECT toUInt64(sum(value)) FROM system.events WHERE name = 'GatheredColumns'")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Rows[0][0].(uint64)
+	}
+	merge := func(table string) (gatheredColumns uint64, partType string) {
+		if err := e.Exec(ctx, "SYSTEM STOP MERGES "+table); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 2 {
+			if err := e.Exec(ctx, fmt.Sprintf("INSERT INTO %s SELECT %s FROM numbers(%d, 50000)", table, sel, i*50_000)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := e.Exec(ctx, "SYSTEM START MERGES "+table); err != nil {
+			t.Fatal(err)
+		}
+		before := gathered()
+		if err := e.Exec(ctx, "OPTIMIZE TABLE "+table+" FINAL"); err != nil {
+			t.Fatal(err)
+		}
+		after := gathered()
+		res, err := e.Query(ctx, "SELECT part_type, toUInt64(rows) FROM system.parts WHERE database = currentDatabase() AND table = {t:String} AND active",
+			warehouse.P("t", table))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Rows) != 1 || res.Rows[0][1] != uint64(100_000) {
+			t.Fatalf("%s after OPTIMIZE FINAL: %v, want one part of 100000 rows", table, res.Rows)
+		}
+		return after - before, res.Rows[0][0].(string)
+	}
+	if n, typ := merge("etapa_columnas_y"); n != 0 || typ != "Wide" {
+		t.Errorf("the plain stage's merge gathered %d columns into a %s part, want 0 (all columns at once) into a Wide part", n, typ)
+	}
+	if n, typ := merge("etapa_columnas_x"); n == 0 || typ != "Wide" {
+		t.Errorf("the insert stage's merge gathered %d columns into a %s part, want them gathered one by one into a Wide part", n, typ)
+	}
+}
