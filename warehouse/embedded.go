@@ -227,19 +227,36 @@ const mergeConcurrency = "--background_merges_mutations_concurrency_ratio=1"
 const jemallocConfEnv = "JE_MALLOC_CONF"
 
 // allocatorConf tells the engine's allocator, before the library loads, to
-// return freed memory to the system after decayMS milliseconds (see
-// EmbeddedConfig.AllocatorDecayMS). The options not named here keep the
-// library's built-in values. The variable is read once, when the library's
-// first allocation initializes the allocator during loading; loaded removes
-// it again so that the processes the observatory starts do not inherit it.
+// keep no per-thread caches and to return freed memory to the system after
+// decayMS milliseconds (see EmbeddedConfig.AllocatorDecayMS; negative keeps
+// the library's decay). The options not named here keep the library's
+// built-in values. The variable is read once, when the library's first
+// allocation initializes the allocator during loading; loaded removes it
+// again so that the processes the observatory starts do not inherit it.
+//
+// Why no thread caches (tcache:false): each of the engine's threads keeps
+// freed blocks of up to 32 KB in a cache of its own for its next
+// allocation, and a thread of the engine's pools that goes idle keeps its
+// cache until it runs again. Nothing returns that memory to the system
+// and the engine's memory tracker does not see it. During the 9.9M-row
+// load of a file of 15 tax years the caches held 49-63 MB
+// (system.jemalloc_stats, tcache_bytes), and the load peaked at 463-467 MB
+// without them against 518-532 MB with them (etl/BENCHMARKS.md, "Session
+// 11"). The 1M-row ETL benchmark showed no difference in CPU per row beyond
+// the spread of its runs: every allocation now takes a lock of its arena,
+// and the library's arenas are per CPU.
 func allocatorConf(decayMS int) (loaded func()) {
-	if decayMS < 0 || os.Getenv(jemallocConfEnv) != "" || chdb.Loaded() {
+	if os.Getenv(jemallocConfEnv) != "" || chdb.Loaded() {
 		return func() {}
 	}
-	ms := strconv.Itoa(decayMS)
+	conf := "tcache:false"
+	if decayMS >= 0 {
+		ms := strconv.Itoa(decayMS)
+		conf += ",dirty_decay_ms:" + ms + ",muzzy_decay_ms:" + ms
+	}
 	// Go's os.Setenv also sets the C environment (cgo), where the
 	// allocator reads it.
-	os.Setenv(jemallocConfEnv, "dirty_decay_ms:"+ms+",muzzy_decay_ms:"+ms)
+	os.Setenv(jemallocConfEnv, conf)
 	return func() { os.Unsetenv(jemallocConfEnv) }
 }
 

@@ -22,33 +22,57 @@ const memChildEnv = "OBSERVATORIO_TEST_MEM_CHILD"
 // 0, the default). With the library's own setting (negative) the process
 // kept it; that case is logged for comparison, since what the library does
 // by itself is not ours to assert.
+//
+// Also: the engine's threads keep no allocator caches of their own (the
+// allocator's statistics count no bytes in them after the statement), with
+// either decay, and an operator's JE_MALLOC_CONF decides over the
+// observatory's: one that asks for the caches gets them.
 func TestEmbeddedReturnsFreedMemory(t *testing.T) {
 	if os.Getenv(memChildEnv) != "" {
 		embeddedMemoryChild(t)
 		return
 	}
-	run := func(mode string) (before, after int) {
+	type report struct{ before, after, tcacheBytes int }
+	run := func(mode string, env ...string) report {
 		cmd := exec.Command(os.Args[0], "-test.run", "^TestEmbeddedReturnsFreedMemory$", "-test.count=1")
-		cmd.Env = append(os.Environ(), memChildEnv+"="+mode, "OBSERVATORIO_TEST_MEM_DIR="+t.TempDir())
+		cmd.Env = append(append(os.Environ(), memChildEnv+"="+mode, "OBSERVATORIO_TEST_MEM_DIR="+t.TempDir()), env...)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("proceso hijo (%s): %v\n%s", mode, err, out)
 		}
+		var r report
+		found := 0
 		for _, line := range strings.Split(string(out), "\n") {
-			if _, err := fmt.Sscanf(strings.TrimSpace(line), "anon_mb %d %d", &before, &after); err == nil {
-				return before, after
+			if _, err := fmt.Sscanf(strings.TrimSpace(line), "anon_mb %d %d", &r.before, &r.after); err == nil {
+				found++
+			}
+			if _, err := fmt.Sscanf(strings.TrimSpace(line), "tcache_bytes %d", &r.tcacheBytes); err == nil {
+				found++
 			}
 		}
-		t.Fatalf("el proceso hijo no informó su memoria:\n%s", out)
-		return 0, 0
+		if found != 2 {
+			t.Fatalf("el proceso hijo no informó su memoria:\n%s", out)
+		}
+		return r
 	}
-	before, after := run("omision")
-	t.Logf("configuración por omisión: memoria anónima %d MB antes, %d MB después de la consulta", before, after)
-	if after-before > 60 {
-		t.Errorf("con la configuración por omisión el proceso retuvo %d MB después de la consulta (de %d a %d MB)", after-before, before, after)
+	r := run("omision")
+	t.Logf("configuración por omisión: memoria anónima %d MB antes, %d MB después de la consulta; %d bytes en cachés de hilo", r.before, r.after, r.tcacheBytes)
+	if r.after-r.before > 60 {
+		t.Errorf("con la configuración por omisión el proceso retuvo %d MB después de la consulta (de %d a %d MB)", r.after-r.before, r.before, r.after)
 	}
-	b2, a2 := run("biblioteca")
-	t.Logf("ajuste propio de la biblioteca (allocator_decay_ms -1): memoria anónima %d MB antes, %d MB después", b2, a2)
+	if r.tcacheBytes != 0 {
+		t.Errorf("con la configuración por omisión los hilos del motor guardan %d bytes en cachés propias; se esperaba 0", r.tcacheBytes)
+	}
+	r = run("biblioteca")
+	t.Logf("ajuste propio de la biblioteca (allocator_decay_ms -1): memoria anónima %d MB antes, %d MB después; %d bytes en cachés de hilo", r.before, r.after, r.tcacheBytes)
+	if r.tcacheBytes != 0 {
+		t.Errorf("con allocator_decay_ms -1 los hilos del motor guardan %d bytes en cachés propias; se esperaba 0", r.tcacheBytes)
+	}
+	r = run("operador", "JE_MALLOC_CONF=tcache:true,dirty_decay_ms:0,muzzy_decay_ms:0")
+	t.Logf("JE_MALLOC_CONF del operador con tcache:true: memoria anónima %d MB antes, %d MB después; %d bytes en cachés de hilo", r.before, r.after, r.tcacheBytes)
+	if r.tcacheBytes == 0 {
+		t.Errorf("con JE_MALLOC_CONF=tcache:true los hilos del motor no guardan nada en cachés propias: la variable del operador no decidió")
+	}
 }
 
 func embeddedMemoryChild(t *testing.T) {
@@ -77,6 +101,20 @@ func embeddedMemoryChild(t *testing.T) {
 		t.Fatalf("groupArray: %d elementos", n)
 	}
 	fmt.Printf("anon_mb %d %d\n", before, anonMB(t))
+	// The allocator's statistics, merged over its arenas: the first
+	// tcache_bytes line.
+	res, err = e.Query(ctx, "SELECT stats FROM system.jemalloc_stats")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stats, _ := res.Rows[0][0].(string)
+	for _, line := range strings.Split(stats, "\n") {
+		if f := strings.Fields(line); len(f) == 2 && f[0] == "tcache_bytes:" {
+			fmt.Printf("tcache_bytes %s\n", f[1])
+			return
+		}
+	}
+	t.Fatalf("system.jemalloc_stats no dice tcache_bytes:\n%s", stats)
 }
 
 // anonMB is the process's resident anonymous memory (heap of Go and of the

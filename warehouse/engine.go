@@ -156,8 +156,10 @@ type EmbeddedConfig struct {
 	// ETL's inserts page faults: 3-5 µs of CPU per liquidation row against
 	// 5 s (session 4; 100 and 1,000 ms cost the same and keep more). It is
 	// read once, when the library loads (the first engine of the process),
-	// and an operator's own JE_MALLOC_CONF takes precedence; the library
-	// aborts while loading with background_thread:true in it.
+	// together with the allocator's thread caches, which are always off
+	// (allocatorConf); an operator's own JE_MALLOC_CONF takes precedence
+	// over both; the library aborts while loading with
+	// background_thread:true in it.
 	AllocatorDecayMS *int `yaml:"allocator_decay_ms"`
 }
 
