@@ -492,6 +492,12 @@ func TestWarehouseLimits(t *testing.T) {
 	saved := datasets.CacheDir
 	t.Cleanup(func() { datasets.CacheDir = saved })
 	whtest.Each(t, func(t *testing.T, e warehouse.Engine) {
+		// The load caches the files it publishes: into a folder of this
+		// engine's (the second engine's load wrote into the first
+		// engine's folder, removed by then, and left it behind in the
+		// system's temporary folder), and the server starts with an empty
+		// cache, so that the downloads below read the warehouse.
+		datasets.CacheDir = t.TempDir()
 		ctx := datasetstest.Ctx(t)
 		datasetstest.Load(t, e)
 		if _, err := dashboards.Refresh(ctx, e, dashboards.RefreshOptions{K: datasets.DefaultK}); err != nil {

@@ -139,8 +139,7 @@ func openEmbedded(ctx context.Context, cfg Config) (Engine, error) {
 	limit := strconv.FormatInt(mb<<20, 10)
 	e := &embedded{
 		spillSettings: []string{
-			// Sorts and GROUP BYs past the limit continue on disk; joins
-			// switch from a hash table to a partial merge join.
+			// Sorts, GROUP BYs and joins past the limit continue on disk.
 			"SET max_bytes_before_external_sort = " + limit,
 			"SET max_bytes_before_external_group_by = " + limit,
 			// The library's ratios of the memory available (0.5 by
@@ -157,7 +156,15 @@ func openEmbedded(ctx context.Context, cfg Config) (Engine, error) {
 			// INSERT ... SELECT gathers up to a million rows (256 MB) into
 			// each part it writes.
 			"SET min_insert_block_size_bytes = " + limit,
-			"SET join_algorithm = 'auto'",
+			// A grace hash join splits both sides into buckets on disk
+			// when its hash table passes max_bytes_in_join. 'auto', meant
+			// to switch from a hash join to a merge join there, does not
+			// switch on chDB 26.5: the join fails instead ("Limit for JOIN
+			// exceeded"), as the release's arrears did at 19.8M
+			// liquidations (cartera: their payments summed per
+			// liquidation, 187 MB). Below the limit it is a hash join, and
+			// took the same time.
+			"SET join_algorithm = 'grace_hash'",
 			"SET max_bytes_in_join = " + limit,
 			// Parquet exports buffer a row group in memory (512 MB by
 			// default).
@@ -216,9 +223,11 @@ func openEmbedded(ctx context.Context, cfg Config) (Engine, error) {
 // insert, so its partitions reach a merge together: with the staging
 // table's 20-part merges (CreateInsertStage) four merges held 173 MB at
 // once and the 9.9M-row load peaked at 603 MB, 564 MB with this (573 MB
-// before either; still over the ETL's 512 MB, see etl/BENCHMARKS.md,
-// "Session 10"). The setting is the process's: it is read when the library
-// starts, by the first engine of the process.
+// before either; etl/BENCHMARKS.md, "Session 10"; the column-by-column
+// merges of CreateInsertStage and the allocator without thread caches,
+// allocatorConf, brought it to 472-479 MB in session 11). The setting is
+// the process's: it is read when the library starts, by the first engine
+// of the process.
 const mergeConcurrency = "--background_merges_mutations_concurrency_ratio=1"
 
 // jemallocConfEnv is the variable the allocator inside libchdb.so reads its
