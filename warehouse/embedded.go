@@ -139,7 +139,7 @@ func openEmbedded(ctx context.Context, cfg Config) (Engine, error) {
 	limit := strconv.FormatInt(mb<<20, 10)
 	e := &embedded{
 		spillSettings: []string{
-			// Sorts, GROUP BYs and joins past the limit continue on disk.
+			// Sorts and GROUP BYs past the limit continue on disk.
 			"SET max_bytes_before_external_sort = " + limit,
 			"SET max_bytes_before_external_group_by = " + limit,
 			// The library's ratios of the memory available (0.5 by
@@ -156,15 +156,18 @@ func openEmbedded(ctx context.Context, cfg Config) (Engine, error) {
 			// INSERT ... SELECT gathers up to a million rows (256 MB) into
 			// each part it writes.
 			"SET min_insert_block_size_bytes = " + limit,
-			// A grace hash join splits both sides into buckets on disk
-			// when its hash table passes max_bytes_in_join. 'auto', meant
-			// to switch from a hash join to a merge join there, does not
-			// switch on chDB 26.5: the join fails instead ("Limit for JOIN
-			// exceeded"), as the release's arrears did at 19.8M
-			// liquidations (cartera: their payments summed per
-			// liquidation, 187 MB). Below the limit it is a hash join, and
-			// took the same time.
-			"SET join_algorithm = 'grace_hash'",
+			// Past max_bytes_in_join a join fails ("Limit for JOIN
+			// exceeded"): 'auto', meant to switch from a hash join to a
+			// merge join there, never switches on chDB 26.5 (ANY LEFT, ALL
+			// LEFT and INNER joins tried). 'grace_hash', which splits both
+			// sides into buckets on disk, completed a join of 2M keys
+			// under a 32 MB limit, but with it the process building the
+			// arrears release of 19.8M liquidations and their payments
+			// stood at 555-857 MB for minutes (high-water mark 879 MB),
+			// where with 'auto' that join failed at 128 MB
+			// (etl/BENCHMARKS.md, "Session 11"): that query has to
+			// change, not the setting.
+			"SET join_algorithm = 'auto'",
 			"SET max_bytes_in_join = " + limit,
 			// Parquet exports buffer a row group in memory (512 MB by
 			// default).
