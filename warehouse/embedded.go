@@ -252,7 +252,7 @@ const jemallocConfEnv = "JE_MALLOC_CONF"
 // cache until it runs again. Nothing returns that memory to the system
 // and the engine's memory tracker does not see it. During the 9.9M-row
 // load of a file of 15 tax years the caches held 49-63 MB
-// (system.jemalloc_stats, tcache_bytes), and the load peaked at 463-467 MB
+// (system.jemalloc_stats, tcache_bytes), and the load peaked at 463-479 MB
 // without them against 518-532 MB with them (etl/BENCHMARKS.md, "Session
 // 11"). The 1M-row ETL benchmark showed no difference in CPU per row beyond
 // the spread of its runs: every allocation now takes a lock of its arena,

@@ -55,7 +55,7 @@ func CreateStage(ctx context.Context, e Engine, target, stage string) error {
 //     32 MB. Written all columns at once (Horizontal), such a merge held
 //     81-114 MB, and two of them 223 MB together; column by column the
 //     same merges held 20-47 MB, and the 9.9M-row load of 15 tax years in
-//     one file peaked at 520-532 MB instead of 562-564 (etl/BENCHMARKS.md,
+//     one file peaked at 518-532 MB instead of 537-564 (etl/BENCHMARKS.md,
 //     "Session 11"). The merges that write Compact parts stay Horizontal
 //     (the engine goes column by column only into Wide parts); they are
 //     smaller.
