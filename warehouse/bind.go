@@ -142,8 +142,17 @@ func validType(t string) bool {
 
 // literal renders v as CAST('<text>' AS typ); for Array(T) an array of
 // such; for In(T), the observatory's pseudo-type for IN lists, a tuple of
-// such (ClickHouse 18.16 does not accept an array on the right of IN).
+// such (ClickHouse 18.16 does not accept an array on the right of IN); for
+// Identifier, as in ClickHouse's own parameters, a quoted table name, which
+// must be a plain identifier (letters, digits, underscores).
 func literal(v any, typ string) (string, error) {
+	if typ == "Identifier" {
+		name, ok := v.(string)
+		if !ok || !validIdent(name) {
+			return "", fmt.Errorf("identificador inválido %q", v)
+		}
+		return quoteIdent(name), nil
+	}
 	if inner, ok := strings.CutPrefix(typ, "In("); ok && strings.HasSuffix(inner, ")") {
 		inner = strings.TrimSuffix(inner, ")")
 		rv := reflect.ValueOf(v)

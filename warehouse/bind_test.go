@@ -19,6 +19,7 @@ func TestBind(t *testing.T) {
 		{"SELECT {f:Date}", []Param{P("f", time.Date(2024, 2, 29, 23, 0, 0, 0, time.UTC))}, "SELECT CAST('2024-02-29' AS Date)"},
 		{"SELECT x IN {m:In(String)}", []Param{P("m", []string{"a", "b"})}, "SELECT x IN (CAST('a' AS String), CAST('b' AS String))"},
 		{"SELECT '{not:a}' -- {nor:this}\n, {y:UInt16}", []Param{P("y", 2024)}, "SELECT '{not:a}' -- {nor:this}\n, CAST('2024' AS UInt16)"},
+		{"SELECT * FROM {t:Identifier}", []Param{P("t", "tmp_saldos_1")}, "SELECT * FROM `tmp_saldos_1`"},
 	}
 	for _, c := range cases {
 		got, err := Bind(c.sql, c.params...)
@@ -37,6 +38,8 @@ func TestBind(t *testing.T) {
 		{"SELECT {a:String}", []Param{P("a; DROP", 1)}, "nombre inválido"},
 		{"SELECT {a}", []Param{P("a", 1)}, "sin tipo"},
 		{"SELECT x IN {m:In(String)}", []Param{P("m", []string{})}, "no vacía"},
+		{"SELECT * FROM {t:Identifier}", []Param{P("t", "x` UNION ALL SELECT 1 --")}, "identificador inválido"},
+		{"SELECT * FROM {t:Identifier}", []Param{P("t", 7)}, "identificador inválido"},
 	} {
 		if _, err := Bind(bad.sql, bad.params...); err == nil || !strings.Contains(err.Error(), bad.msg) {
 			t.Errorf("Bind(%q) error = %v, want %q", bad.sql, err, bad.msg)

@@ -113,3 +113,15 @@ func CopySorted(ctx context.Context, e Engine, c SortedCopy) error {
 	_, err := AttachStage(ctx, e, stage, c.Table)
 	return err
 }
+
+// QueryMemory is how much memory one statement's sort, aggregation or join
+// may hold on e before it continues on disk or, for a join, fails: the
+// embedded engine's QueryMemoryMB; on a server, whose own settings decide,
+// the embedded engine's default, for callers that size their statements by
+// it.
+func QueryMemory(e Engine) int64 {
+	if em, ok := beneath[*embedded](e); ok {
+		return em.queryMemory
+	}
+	return 128 << 20
+}
