@@ -155,7 +155,7 @@ func (s *Site) query(ctx context.Context, name string, params ...warehouse.Param
 	}
 	v, err := s.cache.Get(ctx, key, func(ctx context.Context) (any, error) {
 		start := time.Now()
-		res, err := analytics.Run(ctx, s.eng, name, params...)
+		res, err := runLive(ctx, s.eng, name, params...)
 		s.observeQuery(name, time.Since(start), err)
 		return res, err
 	})
@@ -166,6 +166,25 @@ func (s *Site) query(ctx context.Context, name string, params ...warehouse.Param
 }
 
 func (s *Site) k() warehouse.Param { return warehouse.P("k", s.o.K) }
+
+// runLive runs a named query; one that reads the liquidations' balances
+// (the arrears) gets them built at its cut-off date ({corte}) first.
+func runLive(ctx context.Context, eng warehouse.Engine, name string, params ...warehouse.Param) (*warehouse.Result, error) {
+	q, err := analytics.Get(name)
+	if err != nil {
+		return nil, err
+	}
+	if !analytics.NeedsBalances(q.SQL) {
+		return eng.Query(ctx, q.SQL, params...)
+	}
+	var o analytics.BalanceOptions
+	for _, p := range params {
+		if t, ok := p.Value.(time.Time); ok && p.Name == "corte" {
+			o.PaidUpTo = t
+		}
+	}
+	return analytics.RunWithBalances(ctx, eng, name, o, params...)
+}
 
 // loaded caches a Go value derived from query results.
 func loaded[T any](ctx context.Context, s *Site, key string, build func(ctx context.Context) (T, error)) (T, error) {

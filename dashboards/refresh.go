@@ -77,6 +77,14 @@ func Refresh(ctx context.Context, eng warehouse.Engine, o RefreshOptions) (*Refr
 	}
 	cutoff := bogotaDate(o.Now())
 	version := uint64(time.Now().UnixNano())
+	// The arrears read every liquidation's balance at the cut-off date,
+	// built once for the refresh (analytics.Balances).
+	var balances *analytics.Balances
+	defer func() {
+		if balances != nil {
+			balances.Drop(ctx)
+		}
+	}()
 	for _, a := range aggregates {
 		q, err := analytics.Get(a.Live)
 		if err != nil {
@@ -88,6 +96,14 @@ func Refresh(ctx context.Context, eng warehouse.Engine, o RefreshOptions) (*Refr
 		}
 		if a.Cutoff {
 			params = append(params, warehouse.P("corte", cutoff))
+		}
+		if analytics.NeedsBalances(q.SQL) {
+			if balances == nil {
+				if balances, err = analytics.BuildBalances(ctx, eng, analytics.BalanceOptions{PaidUpTo: cutoff}); err != nil {
+					return nil, fmt.Errorf("agregados de los tableros, %s: %w", a.Table, err)
+				}
+			}
+			params = append(params, balances.Param())
 		}
 		sql := "INSERT INTO " + a.Table + " (version, " + strings.Join(a.Columns, ", ") + ")\nSELECT {version:UInt64}, " +
 			strings.Join(a.Columns, ", ") + "\nFROM\n(\n" + q.SQL + "\n) AS vivo"

@@ -63,7 +63,7 @@ var Catalog = []Dataset{
 		Description:   "Una fila por liquidación de predial, ICA o ReteICA, con su estado de verificación (recálculo con el núcleo de liquidación del observatorio) y de pago. Sin nombres, cédulas, NIT, direcciones ni números de liquidación: los contribuyentes y los registros llevan seudónimos con clave, y los montos se publican en rangos.",
 		DescriptionEN: "One row per property-tax, ICA or ReteICA assessment, with its verification status (recomputed by the observatory's liquidation core) and payment status. No names, ids, addresses or assessment numbers: taxpayers and records carry keyed pseudonyms, and amounts are banded.",
 		Tags:          []string{"liquidaciones", "predial", "ica", "reteica", "verificación", "registro a registro"},
-		BuildQueries:  []string{"ds_liquidaciones"},
+		BuildQueries:  []string{"saldos_liquidaciones", "ds_liquidaciones"},
 		Table:         "pub_liquidaciones",
 		Columns: []Column{
 			{Name: "id_registro", Type: "String", Role: Identifier, Pseudonymized: true, Description: "Seudónimo del registro: SHA-256 del número de liquidación junto con el seudónimo HMAC del contribuyente (24 caracteres hexadecimales); estable entre versiones, no permite recuperar el número de liquidación"},
@@ -177,7 +177,7 @@ var Catalog = []Dataset{
 		Description:   "Saldo por cobrar (facturado menos pagado) de las liquidaciones vencidas, por municipio, impuesto, vigencia y edad de la deuda a la fecha de corte (hasta 90 días, 91 a 180, 181 a 360, 1 a 3 años, más de 3 años).",
 		DescriptionEN: "Outstanding balance (billed minus paid) of overdue assessments, by municipality, tax, tax year and age of the debt at the cut-off date.",
 		Tags:          []string{"cartera", "deuda", "morosidad", "predial", "ica"},
-		BuildQueries:  []string{"ds_cartera"},
+		BuildQueries:  []string{"saldos_liquidaciones", "ds_cartera"},
 		Table:         "pub_cartera",
 		Columns: []Column{
 			dim("codigo_municipio", "String", descMuni),
@@ -361,6 +361,6 @@ var Catalog = []Dataset{
 		Periodicity: "irregular",
 		Policy:      Policy{Level: Public},
 		Params:      noParams,
-		build:       sqlBuild{query: "ds_entidades", noSnapshot: true},
+		build:       sqlBuild{query: "ds_entidades"},
 	},
 }

@@ -19,12 +19,11 @@ import (
 // catalog declares, so no query can publish around it.
 type builder interface{ isBuilder() }
 
-// sqlBuild: public data, published as the query returns it.
+// sqlBuild: public data, published as the query returns it. A query
+// that takes no {corte} (reference data loaded outside the ETL runs) is
+// bound without it (snapshot.params).
 type sqlBuild struct {
 	query string
-	// noSnapshot: the query takes no {corte} (reference data loaded
-	// outside the ETL runs).
-	noSnapshot bool
 }
 
 // recordBuild: record-level rows, published k-anonymous over the quasi-
@@ -134,7 +133,7 @@ func (r rules) primary(c *cell, p Policy) {
 // buildAggregates runs the queries of every aggregate dataset and applies
 // primary and secondary suppression. All aggregate datasets are built
 // together because secondary suppression spans datasets.
-func buildAggregates(ctx context.Context, eng warehouse.Engine, cutoff time.Time, names map[string]string, r rules) (map[string]*aggResult, error) {
+func buildAggregates(ctx context.Context, eng warehouse.Engine, snap *snapshot, names map[string]string, r rules) (map[string]*aggResult, error) {
 	out := map[string]*aggResult{}
 	levels := map[string]map[string]*cell{}
 	slices, err := taxpayerSlices(ctx, eng)
@@ -154,7 +153,7 @@ func buildAggregates(ctx context.Context, eng warehouse.Engine, cutoff time.Time
 			if err != nil {
 				return nil, err
 			}
-			qr, err := runSliced(ctx, eng, q.SQL, cutoff, slices, d, part)
+			qr, err := runSliced(ctx, eng, q.SQL, snap, slices, d, part)
 			if err != nil {
 				return nil, fmt.Errorf("%s (%s): %w", d.ID, part.query, err)
 			}

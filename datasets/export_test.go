@@ -17,6 +17,18 @@ func ForgetWithheldClasses() (restore func()) {
 	return func() { testHookClasses = nil }
 }
 
+// FailPublishing makes the next publications fail the dataset id with err,
+// until restore is called.
+func FailPublishing(id string, err error) (restore func()) {
+	testHookPublish = func(d string) error {
+		if d == id {
+			return err
+		}
+		return nil
+	}
+	return func() { testHookPublish = nil }
+}
+
 // FileWriter is the release file writer, for tests of its storage.
 type FileWriter = fileWriter
 
@@ -30,6 +42,8 @@ func (f *fileWriter) Abort() { f.abort() }
 // the given number of slices, and returns each one's rows by query name.
 func SlicedQueries(ctx context.Context, eng warehouse.Engine, cutoff time.Time, slices uint64) (map[string]*warehouse.Result, error) {
 	out := map[string]*warehouse.Result{}
+	snap := &snapshot{eng: eng, cutoff: cutoff}
+	defer snap.close(ctx)
 	for i := range Catalog {
 		d := &Catalog[i]
 		b, ok := d.build.(aggBuild)
@@ -44,7 +58,7 @@ func SlicedQueries(ctx context.Context, eng warehouse.Engine, cutoff time.Time, 
 			if !strings.Contains(q.SQL, "{tajadas:") {
 				continue
 			}
-			if out[part.query], err = runSliced(ctx, eng, q.SQL, cutoff, slices, d, part); err != nil {
+			if out[part.query], err = runSliced(ctx, eng, q.SQL, snap, slices, d, part); err != nil {
 				return nil, err
 			}
 		}

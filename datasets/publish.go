@@ -102,8 +102,9 @@ var publishLocks sync.Map // warehouse.Engine -> *sync.Mutex
 // stores the published rows and the release files (CSV, Excel CSV,
 // Parquet where the engine writes it, datapackage.json) with their SHA-256,
 // and records the release last, which makes it visible. It returns the new
-// releases (none when nothing changed). The ETL calls it after each
-// committed run; calling it again without new data does nothing.
+// releases (none when nothing changed) and, joined, the errors of the
+// datasets it could not publish. The ETL calls it after each committed
+// run; calling it again without new data does nothing.
 func Publish(ctx context.Context, eng warehouse.Engine, opts PublishOptions) ([]Release, error) {
 	ctx = steadyContext(ctx)
 	mu, _ := publishLocks.LoadOrStore(eng, &sync.Mutex{})
@@ -121,6 +122,8 @@ func Publish(ctx context.Context, eng warehouse.Engine, opts PublishOptions) ([]
 		cutoff = time.Now()
 	}
 	cutoff = cutoff.UTC().Truncate(time.Second)
+	snap := &snapshot{eng: eng, cutoff: cutoff}
+	defer snap.close(ctx)
 	r := rules{k: opts.K, dominancePct: opts.DominancePct}
 	if r.k <= 0 {
 		r.k = DefaultK
@@ -139,19 +142,16 @@ func Publish(ctx context.Context, eng warehouse.Engine, opts PublishOptions) ([]
 	if err != nil {
 		return nil, err
 	}
-	aggs, err := buildAggregates(ctx, eng, cutoff, names, r)
-	if err != nil {
-		return nil, err
-	}
 	var out []Release
-	for i := range Catalog {
-		d := &Catalog[i]
-		if len(want) > 0 && !want[d.ID] {
-			continue
+	var failed []error
+	publish := func(d *Dataset, agg *aggResult) {
+		if ctx.Err() != nil {
+			return
 		}
-		rel, err := publishOne(ctx, eng, d, cutoff, r, aggs[d.ID])
+		rel, err := publishOne(ctx, eng, d, snap, r, agg)
 		if err != nil {
-			return out, fmt.Errorf("publicando %s: %w", d.ID, err)
+			failed = append(failed, fmt.Errorf("publicando %s: %w", d.ID, err))
+			return
 		}
 		if rel != nil {
 			slog.Info("versión publicada", "conjunto", d.ID, "version", rel.Number, "filas", rel.Rows,
@@ -159,10 +159,51 @@ func Publish(ctx context.Context, eng warehouse.Engine, opts PublishOptions) ([]
 			out = append(out, *rel)
 		}
 	}
-	return out, nil
+	// The datasets built by SQL go first, the aggregated ones after their
+	// cells are built: those cells stay in the Go heap until the last
+	// aggregated release (77 MB at 1.1M liquidations and their payments),
+	// and the record-level build, the publication's heaviest statement,
+	// then runs without them (etl/BENCHMARKS.md, "Session 12"). Each
+	// release is recorded on its own, at the same cut-off, so one that
+	// fails does not withhold the others: the error names it, and the
+	// next publication tries it again.
+	var aggregated []*Dataset
+	for i := range Catalog {
+		d := &Catalog[i]
+		if len(want) > 0 && !want[d.ID] {
+			continue
+		}
+		if _, ok := d.build.(aggBuild); ok {
+			aggregated = append(aggregated, d)
+			continue
+		}
+		publish(d, nil)
+	}
+	if len(aggregated) > 0 {
+		step := newSteps(ctx, eng, "agregados")
+		aggs, err := buildAggregates(ctx, eng, snap, names, r)
+		if err != nil {
+			failed = append(failed, fmt.Errorf("agregados de los conjuntos: %w", err))
+		} else {
+			step.done("celdas")
+			for _, d := range aggregated {
+				publish(d, aggs[d.ID])
+			}
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		failed = append(failed, err)
+	}
+	return out, errors.Join(failed...)
 }
 
-func publishOne(ctx context.Context, eng warehouse.Engine, d *Dataset, cutoff time.Time, r rules, agg *aggResult) (*Release, error) {
+func publishOne(ctx context.Context, eng warehouse.Engine, d *Dataset, snap *snapshot, r rules, agg *aggResult) (*Release, error) {
+	if testHookPublish != nil {
+		if err := testHookPublish(d.ID); err != nil {
+			return nil, err
+		}
+	}
+	cutoff := snap.cutoff
 	prev, err := Latest(ctx, eng, d.ID)
 	if err != nil && !errors.Is(err, ErrNoRelease) {
 		return nil, err
@@ -201,13 +242,13 @@ func publishOne(ctx context.Context, eng warehouse.Engine, d *Dataset, cutoff ti
 		var withheld *kClasses
 		if rb, ok := b.(recordBuild); ok {
 			var err error
-			if withheld, err = recordClasses(ctx, eng, d, rb, cutoff, r); err != nil {
+			if withheld, err = recordClasses(ctx, eng, d, rb, snap, r); err != nil {
 				return nil, err
 			}
 			step.done("clases")
 		}
 		var err error
-		if inner, params, err = selectSQL(d, cutoff, withheld); err != nil {
+		if inner, params, err = selectSQL(ctx, d, snap, withheld); err != nil {
 			return nil, err
 		}
 		res, err := eng.Query(ctx, "SELECT count() AS n, sum("+huellaExpr(d)+") AS h FROM (\n"+inner+"\n) AS i", params...)
@@ -309,22 +350,21 @@ func copySorted(ctx context.Context, eng warehouse.Engine, d *Dataset, number ui
 // hidden columns). For a record-level dataset, withheld holds the classes
 // of quasi-identifiers that k-anonymity withholds, and their rows are left
 // out.
-func selectSQL(d *Dataset, cutoff time.Time, withheld *kClasses) (string, []warehouse.Param, error) {
+func selectSQL(ctx context.Context, d *Dataset, snap *snapshot, withheld *kClasses) (string, []warehouse.Param, error) {
 	var qname string
-	var params []warehouse.Param
 	switch b := d.build.(type) {
 	case sqlBuild:
 		qname = b.query
-		if !b.noSnapshot {
-			params = append(params, warehouse.P("corte", cutoff))
-		}
 	case recordBuild:
 		qname = b.query
-		params = append(params, warehouse.P("corte", cutoff))
 	default:
 		return "", nil, fmt.Errorf("%s no se construye con SQL", d.ID)
 	}
 	q, err := analytics.Get(qname)
+	if err != nil {
+		return "", nil, err
+	}
+	params, err := snap.params(ctx, q.SQL)
 	if err != nil {
 		return "", nil, err
 	}
@@ -363,12 +403,16 @@ type kClasses struct {
 // while FINAL still merged the parts of every partition together (before
 // the ETL's commit left one part per partition, see
 // warehouse.FinalPerPartition).
-func recordClasses(ctx context.Context, eng warehouse.Engine, d *Dataset, b recordBuild, cutoff time.Time, r rules) (*kClasses, error) {
+func recordClasses(ctx context.Context, eng warehouse.Engine, d *Dataset, b recordBuild, snap *snapshot, r rules) (*kClasses, error) {
 	q, err := analytics.Get(b.query)
 	if err != nil {
 		return nil, err
 	}
-	res, err := eng.Query(ctx, classesSQL(d, b, r.k, "(\n"+q.SQL+"\n) AS q", ""), warehouse.P("corte", cutoff))
+	params, err := snap.params(ctx, q.SQL)
+	if err != nil {
+		return nil, err
+	}
+	res, err := eng.Query(ctx, classesSQL(d, b, r.k, "(\n"+q.SQL+"\n) AS q", ""), params...)
 	if err != nil {
 		return nil, err
 	}
@@ -385,6 +429,10 @@ func recordClasses(ctx context.Context, eng warehouse.Engine, d *Dataset, b reco
 	}
 	return out, nil
 }
+
+// testHookPublish, when a test sets it, fails the publication of the
+// datasets it returns an error for.
+var testHookPublish func(dataset string) error
 
 // testHookClasses, when a test sets it, changes the classes counted before
 // the release is built (to check that checkKAnonymous catches it).

@@ -1,6 +1,7 @@
 package datasets_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -111,4 +112,43 @@ func TestReleaseRecheckedForKAnonymity(t *testing.T) {
 			t.Fatalf("con las clases retenidas: %v", err)
 		}
 	})
+}
+
+// TestFailedReleaseWithholdsNoOther: a dataset whose release fails does not
+// keep the others of the same publication from being released; the error
+// names it, and the next publication releases it. Before, the first failure
+// ended the publication: at 1.1M liquidations with their payments the
+// arrears failed, and no dataset got a release.
+func TestFailedReleaseWithholdsNoOther(t *testing.T) {
+	e := whtest.Embedded(t)
+	ctx := datasetstest.Ctx(t)
+	datasetstest.Load(t, e)
+	p, _ := etl.NewPseudonymizer(datasetstest.Key)
+	o := demo.DefaultOptions()
+	o.Seed, o.Scale, o.FirstYear = 7, 0.05, 2024
+	if _, err := etl.LoadDemo(ctx, e, p, o); err != nil {
+		t.Fatal(err)
+	}
+	restore := datasets.FailPublishing("liquidaciones", errors.New("falla de prueba"))
+	next, err := datasets.Publish(ctx, e, datasets.PublishOptions{})
+	restore()
+	if err == nil || !strings.Contains(err.Error(), "publicando liquidaciones: falla de prueba") {
+		t.Fatalf("error de la publicación: %v", err)
+	}
+	got := map[string]uint32{}
+	for _, r := range next {
+		got[r.Dataset] = r.Number
+	}
+	for _, id := range []string{"pagos-diarios", "recaudo-mensual", "ejecuciones-etl"} {
+		if got[id] != 2 {
+			t.Errorf("%s: versión %d con la falla de liquidaciones (se esperaba la 2)", id, got[id])
+		}
+	}
+	if _, ok := got["liquidaciones"]; ok {
+		t.Error("liquidaciones falló y se registró una versión")
+	}
+	again, err := datasets.Publish(ctx, e, datasets.PublishOptions{})
+	if err != nil || len(again) != 1 || again[0].Dataset != "liquidaciones" || again[0].Number != 2 {
+		t.Fatalf("la publicación siguiente: %+v, %v; se esperaba liquidaciones v2 sola", again, err)
+	}
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -38,16 +37,20 @@ func taxpayerSlices(ctx context.Context, eng warehouse.Engine) (uint64, error) {
 // measures add up, and the two largest contributions of a cell are the two
 // largest of its slices' top1 and top2. The other columns are the cell's
 // dimensions, the same in every slice.
-func runSliced(ctx context.Context, eng warehouse.Engine, sql string, cutoff time.Time, slices uint64, d *Dataset, part aggPart) (*warehouse.Result, error) {
+func runSliced(ctx context.Context, eng warehouse.Engine, sql string, snap *snapshot, slices uint64, d *Dataset, part aggPart) (*warehouse.Result, error) {
+	params, err := snap.params(ctx, sql)
+	if err != nil {
+		return nil, err
+	}
 	if !strings.Contains(sql, "{tajadas:") {
-		return eng.Query(ctx, sql, warehouse.P("corte", cutoff))
+		return eng.Query(ctx, sql, params...)
 	}
 	var out *warehouse.Result
 	var keys, add []int
 	top1, top2 := -1, -1
 	cells := map[string][]any{}
 	for i := uint64(0); i < slices; i++ {
-		res, err := eng.Query(ctx, sql, warehouse.P("corte", cutoff), warehouse.P("tajadas", slices), warehouse.P("tajada", i))
+		res, err := eng.Query(ctx, sql, append(append([]warehouse.Param{}, params...), warehouse.P("tajadas", slices), warehouse.P("tajada", i))...)
 		if err != nil {
 			return nil, err
 		}

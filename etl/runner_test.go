@@ -578,7 +578,7 @@ func TestFailedRunHidesNoCommittedRow(t *testing.T) {
 		// after every run of the test.
 		view := func() string {
 			t.Helper()
-			res, err := analytics.Run(ctx, e, "ds_liquidaciones", warehouse.P("corte", time.Now().Add(time.Hour)))
+			res, err := analytics.RunWithBalances(ctx, e, "ds_liquidaciones", analytics.BalanceOptions{RunsUpTo: time.Now().Add(time.Hour)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -701,7 +701,7 @@ func TestReadersSkipUncommittedCopies(t *testing.T) {
 			out := map[string]string{}
 			for _, name := range analytics.Names() {
 				q, _ := analytics.Get(name)
-				if !strings.Contains(q.SQL, "run_id IN") {
+				if !strings.Contains(q.SQL, "run_id IN") && !analytics.NeedsBalances(q.SQL) {
 					continue
 				}
 				var params []warehouse.Param
@@ -714,7 +714,17 @@ func TestReadersSkipUncommittedCopies(t *testing.T) {
 				if strings.Contains(q.SQL, "{tajadas:") { // every taxpayer in one slice
 					params = append(params, warehouse.P("tajadas", uint64(1)), warehouse.P("tajada", uint64(0)))
 				}
-				res, err := analytics.Run(ctx, e, name, params...)
+				if strings.Contains(q.SQL, "{partes:") { // every liquidation in one slice
+					params = append(params, warehouse.P("partes", uint64(1)), warehouse.P("parte", uint64(0)),
+						warehouse.P("pagos_hasta", corte))
+				}
+				run := analytics.Run
+				if analytics.NeedsBalances(q.SQL) { // the balances as of corte, read by the query
+					run = func(ctx context.Context, e warehouse.Engine, name string, params ...warehouse.Param) (*warehouse.Result, error) {
+						return analytics.RunWithBalances(ctx, e, name, analytics.BalanceOptions{RunsUpTo: corte}, params...)
+					}
+				}
+				res, err := run(ctx, e, name, params...)
 				if err != nil {
 					t.Fatalf("%s: %v", name, err)
 				}

@@ -159,14 +159,14 @@ func openEmbedded(ctx context.Context, cfg Config) (Engine, error) {
 			// Past max_bytes_in_join a join fails ("Limit for JOIN
 			// exceeded"): 'auto', meant to switch from a hash join to a
 			// merge join there, never switches on chDB 26.5 (ANY LEFT, ALL
-			// LEFT and INNER joins tried). 'grace_hash', which splits both
-			// sides into buckets on disk, completed a join of 2M keys
-			// under a 32 MB limit, but with it the process building the
-			// arrears release of 19.8M liquidations and their payments
-			// stood at 555-857 MB for minutes (high-water mark 879 MB),
-			// where with 'auto' that join failed at 128 MB
-			// (etl/BENCHMARKS.md, "Session 11"): that query has to
-			// change, not the setting.
+			// LEFT and INNER joins tried). The joins that go past it do not
+			// hold with the other algorithms either: at 19.8M liquidations
+			// and their payments, 'grace_hash' held the process at 555-857
+			// MB for minutes and 'partial_merge' at up to 800 MB, with a
+			// jump to 1.99 GB (etl/BENCHMARKS.md, "Sessions 11 and 12").
+			// So the statements keep their right sides small instead: the
+			// liquidations' balances are built slice by slice
+			// (analytics.Balances).
 			"SET join_algorithm = 'auto'",
 			"SET max_bytes_in_join = " + limit,
 			// Parquet exports buffer a row group in memory (512 MB by

@@ -5,6 +5,8 @@
 -- 1 = 1-90, 2 = 91-180, 3 = 181-365, 4 = 366-730, 5 = 731-1825, 6 = more
 -- than 1825, i.e. beyond the five years of Estatuto Tributario art. 817).
 -- Balances of cells with fewer than {k} distinct taxpayers are NULL.
+-- {saldos} holds each liquidation of the committed runs with what was paid
+-- for it up to {corte} (saldos_liquidaciones.sql).
 SELECT
     vigencia,
     codigo_municipio,
@@ -31,22 +33,8 @@ FROM
             taxpayer_pseudonym,
             toRelativeDayNum({corte:Date}) - toRelativeDayNum(due_date) AS dias,
             billed_total - pagado AS pendiente
-        FROM
-        (
-            SELECT municipality_code, liquidation_id, tax_year, tax, taxpayer_pseudonym, due_date, billed_total
-            FROM liquidations FINAL
-            PREWHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed')
-            WHERE due_date < {corte:Date}
-        ) AS l
-        ANY LEFT JOIN
-        (
-            SELECT municipality_code, liquidation_id, sum(amount) AS pagado
-            FROM payments FINAL
-            PREWHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed')
-            WHERE paid_date <= {corte:Date}
-            GROUP BY municipality_code, liquidation_id
-        ) AS p USING (municipality_code, liquidation_id)
-        WHERE pendiente > 0
+        FROM {saldos:Identifier}
+        WHERE due_date < {corte:Date} AND pendiente > 0
     ) AS d
     GROUP BY vigencia, codigo_municipio, impuesto, tramo
 ) AS c

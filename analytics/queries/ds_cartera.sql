@@ -1,7 +1,9 @@
 -- Cartera (saldos por cobrar) por municipio, impuesto, vigencia y edad de la deuda a la fecha de corte.
 -- Arrears: liquidations past due at {corte} with billed minus paid > 0,
 -- grouped by municipality, tax, tax year and age of the debt (days since
--- the due date). contribuyentes, top1 and top2 feed the disclosure rules.
+-- the due date). {saldos} holds each liquidation of the snapshot with what
+-- was paid for it (saldos_liquidaciones.sql). contribuyentes, top1 and top2
+-- feed the disclosure rules.
 -- Each taxpayer is grouped by a 64-bit hash of the pseudonym (8 bytes, not
 -- 64): the per-taxpayer GROUP BY is the query's memory, and with the long
 -- key it spilled after every block at 9.9M rows (etl/BENCHMARKS.md,
@@ -45,7 +47,6 @@ FROM
         FROM
         (
             SELECT
-                liquidation_id,
                 municipality_code AS code,
                 tax AS impuesto,
                 tax_year AS vigencia,
@@ -56,18 +57,11 @@ FROM
                         dias <= 360, '3. 181 a 360 días',
                         dias <= 1080, '4. 1 a 3 años',
                         '5. más de 3 años') AS edad,
-                billed_total
-            FROM liquidations FINAL
-            PREWHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed' AND finished_at <= {corte:DateTime})
+                billed_total,
+                pagado
+            FROM {saldos:Identifier}
             WHERE due_date < toDate({corte:DateTime}) AND cityHash64(taxpayer_pseudonym) % {tajadas:UInt64} = {tajada:UInt64}
         ) AS l
-        ANY LEFT JOIN
-        (
-            SELECT liquidation_id, sum(amount) AS pagado
-            FROM payments FINAL
-            PREWHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed' AND finished_at <= {corte:DateTime})
-            GROUP BY liquidation_id
-        ) AS p USING liquidation_id
         WHERE billed_total - pagado > 0
         GROUP BY code, impuesto, vigencia, edad, clave_contribuyente
         HAVING s > 0

@@ -1,12 +1,14 @@
 -- Liquidaciones registro a registro para publicar: seudónimos en lugar de identificadores, montos en rangos, sin nombres ni direcciones.
 -- Record-level liquidations for publication. Only rows of ETL runs committed
--- up to {corte} (one consistent snapshot). Identifiers leave only as keyed
--- pseudonyms: id_registro hashes the source's liquidation number together
--- with the taxpayer's HMAC pseudonym (so it cannot be recomputed by
--- enumerating liquidation numbers), contribuyente hashes the HMAC pseudonym
--- with the tax year (links one taxpayer's liquidations within a year, not
--- across years). Amounts are banded. datasets.Publish adds k-anonymity over
--- the quasi-identifiers declared in the catalog.
+-- up to the cut-off (one consistent snapshot): {saldos} holds each
+-- liquidation of it with what was paid for it (saldos_liquidaciones.sql).
+-- Identifiers leave only as keyed pseudonyms: id_registro hashes the
+-- source's liquidation number together with the taxpayer's HMAC pseudonym
+-- (so it cannot be recomputed by enumerating liquidation numbers),
+-- contribuyente hashes the HMAC pseudonym with the tax year (links one
+-- taxpayer's liquidations within a year, not across years). Amounts are
+-- banded. datasets.Publish adds k-anonymity over the quasi-identifiers
+-- declared in the catalog.
 SELECT
     id_registro,
     contribuyente,
@@ -38,7 +40,6 @@ FROM
     FROM
     (
         SELECT
-            liquidation_id,
             municipality_code AS code,
             substring(lower(hex(SHA256(concat('liquidacion|', liquidation_id, '|', taxpayer_pseudonym)))), 1, 24) AS id_registro,
             substring(lower(hex(SHA256(concat('contribuyente|', toString(tax_year), '|', taxpayer_pseudonym)))), 1, 24) AS contribuyente,
@@ -60,17 +61,10 @@ FROM
                     verification_status = 'discrepancy', 'discrepancia',
                     verification_status = 'unverifiable', 'no verificable',
                     'pendiente') AS estado_verificacion,
-            billed_total AS facturado
-        FROM liquidations FINAL
-        PREWHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed' AND finished_at <= {corte:DateTime})
+            billed_total AS facturado,
+            pagado
+        FROM {saldos:Identifier}
     ) AS l
-    ANY LEFT JOIN
-    (
-        SELECT liquidation_id, sum(amount) AS pagado
-        FROM payments FINAL
-        PREWHERE run_id IN (SELECT run_id FROM etl_runs FINAL WHERE status = 'committed' AND finished_at <= {corte:DateTime})
-        GROUP BY liquidation_id
-    ) AS p USING liquidation_id
 ) AS r
 ANY LEFT JOIN
 (

@@ -43,6 +43,13 @@ type Fixture struct {
 // Load loads the fixture on e and publishes it.
 func Load(t testing.TB, e warehouse.Engine) *Fixture {
 	t.Helper()
+	return LoadScaled(t, e, 1)
+}
+
+// LoadScaled is Load with the demo's liquidations and payments multiplied
+// by scale (5,100 liquidations and 4,302 payments at 1).
+func LoadScaled(t testing.TB, e warehouse.Engine, scale float64) *Fixture {
+	t.Helper()
 	ctx := Ctx(t)
 	f := &Fixture{Eng: e}
 	if _, err := warehouse.SeedEntities(ctx, e); err != nil {
@@ -53,6 +60,7 @@ func Load(t testing.TB, e warehouse.Engine) *Fixture {
 		t.Fatal(err)
 	}
 	o := demo.DefaultOptions()
+	o.Scale = scale
 	if _, err := etl.LoadDemo(ctx, e, p, o); err != nil {
 		t.Fatal(err)
 	}

@@ -15,8 +15,9 @@
 // JE_MALLOC_CONF=prof_thread_active_init:true). -throttle MB/s reads a
 // -stream as slowly as a writer that stores it would.
 //
-// {corte:DateTime} is bound to an hour from now (every committed run) and
-// {k:UInt64} to -k. -mb sets warehouse.embedded.query_memory_mb. A new k
+// {corte:DateTime} is bound to an hour from now (every committed run),
+// {k:UInt64} to -k and {saldos:Identifier} to the liquidations' balances of
+// that snapshot, built once for the file (analytics.Balances). -mb sets warehouse.embedded.query_memory_mb. A new k
 // changes a record-level release's fingerprint, which forces a new release.
 // The measurements in etl/BENCHMARKS.md ("Session 4") were taken with it.
 package main
@@ -33,6 +34,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/observatorio-civico/observatorio/analytics"
 	"github.com/observatorio-civico/observatorio/datasets"
 	"github.com/observatorio-civico/observatorio/internal/procmem"
 	"github.com/observatorio-civico/observatorio/warehouse"
@@ -98,6 +100,14 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
+	// Statements that read the liquidations' balances ({saldos}) share one
+	// build of them, reported as a statement of its own.
+	var balances *analytics.Balances
+	defer func() {
+		if balances != nil {
+			balances.Drop(ctx)
+		}
+	}()
 	for _, st := range strings.Split(string(b), ";;") {
 		if st = strings.TrimSpace(st); st == "" {
 			continue
@@ -105,6 +115,16 @@ func main() {
 		var params []warehouse.Param
 		if strings.Contains(st, "{corte:") {
 			params = append(params, warehouse.P("corte", time.Now().UTC().Add(time.Hour)))
+		}
+		if analytics.NeedsBalances(st) {
+			if balances == nil {
+				start := time.Now()
+				if balances, err = analytics.BuildBalances(ctx, eng, analytics.BalanceOptions{RunsUpTo: time.Now().UTC().Add(time.Hour)}); err != nil {
+					fail(err)
+				}
+				report(fmt.Sprintf("saldos de las liquidaciones (%d partes)", balances.Slices), time.Since(start))
+			}
+			params = append(params, balances.Param())
 		}
 		if strings.Contains(st, "{k:") {
 			params = append(params, warehouse.P("k", uint64(*k)))

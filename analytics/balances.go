@@ -1,0 +1,126 @@
+package analytics
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/observatorio-civico/observatorio/warehouse"
+)
+
+// Balances is a scratch table holding every liquidation of a snapshot with
+// what was paid for it (saldos_liquidaciones.sql), for the queries that
+// read it as {saldos:Identifier}: ds_liquidaciones, ds_cartera and
+// dash_cartera. Joining the liquidations with their payments summed per
+// liquidation in those queries put every payment in the join's right side:
+// 187 MB at 1.1M liquidations, and the hash join fails past the engine's
+// limit, taking every release of the publication with it; the sort-merge
+// join that does not fail held the process at 0.8-2 GB at 19.8M
+// (etl/BENCHMARKS.md, "Session 12"). Built slice by slice of the
+// liquidations, each statement's right side holds one slice's payments.
+type Balances struct {
+	Table  string
+	Slices uint64
+	eng    warehouse.Engine
+}
+
+// balancesPrefix names the scratch tables; a table older than a day is one
+// a process left behind when it died, and goes with the next build.
+const balancesPrefix = "tmp_saldos_"
+
+// joinBytesPerPayment is what one liquidation's payments may take in the
+// right side of a hash join, with room to spare: 187 MB for 1.1M of them,
+// measured as the hash table doubled; the slices are sized so that a
+// statement's right side stays under the engine's query memory.
+const joinBytesPerPayment = 256
+
+// BalanceOptions select the snapshot.
+type BalanceOptions struct {
+	// RunsUpTo takes the liquidations and payments of the ETL runs
+	// committed up to it; zero takes those committed when the build starts,
+	// so that every slice reads the same runs.
+	RunsUpTo time.Time
+	// PaidUpTo counts the payments dated up to it; zero counts them all.
+	PaidUpTo time.Time
+}
+
+// NeedsBalances tells whether a query reads the balances table.
+func NeedsBalances(sql string) bool { return strings.Contains(sql, "{saldos:") }
+
+// BuildBalances builds the balances of a snapshot. Drop removes them.
+func BuildBalances(ctx context.Context, e warehouse.Engine, o BalanceOptions) (*Balances, error) {
+	q, err := Get("saldos_liquidaciones")
+	if err != nil {
+		return nil, err
+	}
+	dropStaleBalances(ctx, e)
+	res, err := e.Query(ctx, "SELECT count() FROM payments")
+	if err != nil {
+		return nil, err
+	}
+	payments := res.Rows[0][0].(uint64)
+	runs := o.RunsUpTo
+	if runs.IsZero() {
+		last, err := e.Query(ctx, "SELECT max(finished_at) FROM etl_runs FINAL WHERE status = 'committed'")
+		if err != nil {
+			return nil, err
+		}
+		runs, _ = last.Rows[0][0].(time.Time)
+	}
+	perSlice := uint64(max(warehouse.QueryMemory(e)/joinBytesPerPayment, 1))
+	b := &Balances{Table: balancesPrefix + strconv.FormatInt(time.Now().UnixNano(), 10), Slices: payments/perSlice + 1, eng: e}
+	paid := o.PaidUpTo
+	if paid.IsZero() {
+		paid = time.Date(2149, 6, 6, 0, 0, 0, 0, time.UTC) // the last Date
+	}
+	for i := uint64(0); i < b.Slices; i++ {
+		stmt := "INSERT INTO " + b.Table + "\n" + q.SQL
+		if i == 0 {
+			stmt = "CREATE TABLE " + b.Table + " ENGINE = MergeTree ORDER BY tuple() AS\n" + q.SQL
+		}
+		err := e.Exec(ctx, stmt, warehouse.P("corte", runs), warehouse.P("pagos_hasta", paid),
+			warehouse.P("partes", b.Slices), warehouse.P("parte", i))
+		if err != nil {
+			b.Drop(ctx)
+			return nil, fmt.Errorf("saldos de las liquidaciones, parte %d de %d: %w", i+1, b.Slices, err)
+		}
+	}
+	return b, nil
+}
+
+// RunWithBalances runs a named query that reads the balances, built for it
+// with o and dropped after it (a query of a small warehouse, or a test).
+func RunWithBalances(ctx context.Context, e warehouse.Engine, name string, o BalanceOptions, params ...warehouse.Param) (*warehouse.Result, error) {
+	b, err := BuildBalances(ctx, e, o)
+	if err != nil {
+		return nil, err
+	}
+	defer b.Drop(ctx)
+	return Run(ctx, e, name, append(append([]warehouse.Param{}, params...), b.Param())...)
+}
+
+// Param binds {saldos:Identifier} to the table.
+func (b *Balances) Param() warehouse.Param { return warehouse.P("saldos", b.Table) }
+
+// Drop removes the table; nothing waits for it, so a failure is only
+// logged by the engine, and a table left behind goes with a later build.
+func (b *Balances) Drop(ctx context.Context) {
+	warehouse.DropTable(context.WithoutCancel(ctx), b.eng, b.Table)
+}
+
+// dropStaleBalances drops the balances tables older than a day. Younger ones
+// may belong to a build running in another process on the same server.
+func dropStaleBalances(ctx context.Context, e warehouse.Engine) {
+	names, err := warehouse.TablesWithPrefix(ctx, e, balancesPrefix)
+	if err != nil {
+		return
+	}
+	for _, n := range names {
+		ns, err := strconv.ParseInt(strings.TrimPrefix(n, balancesPrefix), 10, 64)
+		if err == nil && time.Since(time.Unix(0, ns)) > 24*time.Hour {
+			warehouse.DropTable(context.WithoutCancel(ctx), e, n)
+		}
+	}
+}

@@ -1,0 +1,47 @@
+package datasets
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/observatorio-civico/observatorio/analytics"
+	"github.com/observatorio-civico/observatorio/warehouse"
+)
+
+// snapshot is what the statements of one publication read: the ETL runs
+// committed up to its cut-off ({corte}) and, built on the first statement
+// that reads it, the balances of every liquidation of that snapshot
+// ({saldos}, analytics.Balances). A publication builds them once for all
+// its releases and drops them at its end (close).
+type snapshot struct {
+	eng      warehouse.Engine
+	cutoff   time.Time
+	balances *analytics.Balances
+}
+
+// params are the parameters of sql that the snapshot binds.
+func (s *snapshot) params(ctx context.Context, sql string) ([]warehouse.Param, error) {
+	var out []warehouse.Param
+	if strings.Contains(sql, "{corte:") {
+		out = append(out, warehouse.P("corte", s.cutoff))
+	}
+	if analytics.NeedsBalances(sql) {
+		if s.balances == nil {
+			b, err := analytics.BuildBalances(ctx, s.eng, analytics.BalanceOptions{RunsUpTo: s.cutoff})
+			if err != nil {
+				return nil, err
+			}
+			s.balances = b
+		}
+		out = append(out, s.balances.Param())
+	}
+	return out, nil
+}
+
+func (s *snapshot) close(ctx context.Context) {
+	if s.balances != nil {
+		s.balances.Drop(ctx)
+		s.balances = nil
+	}
+}
