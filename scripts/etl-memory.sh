@@ -12,7 +12,7 @@
 # run is stamped with the second it arrived, so that the samples can be split
 # into phases:
 #
-#   load     start → the run's summary line (read, loaded, committed)
+#   load     one per job, up to its summary line (read, loaded, committed)
 #   release  one per published dataset, up to its "versión publicada" line,
 #            split at its steps ("paso de publicación", logged at debug
 #            level: k-anonymity classes, fingerprint, build, recheck, CSV
@@ -65,7 +65,11 @@ echo "salida: $rc, ${end%.*} s"
 # Phase boundaries: the run summary (committed) and each published release.
 awk -F'\t' -v end="$end" '
 	FNR == NR {
-		if ($2 ~ /leídas|leidas|cargadas|confirmad/ && !loaded) { loaded = 1; bound[++n] = $1; name[n] = "carga (lectura → confirmación)" }
+		if ($2 !~ /^time=/ && $2 ~ /: [a-z]+, leídas [0-9]+ = cargadas/) {
+			# One per job (the summary line on stdout): its load ends there.
+			j = $2; sub(/: .*/, "", j)
+			bound[++n] = $1; name[n] = "carga de " j
+		}
 		else if ($2 ~ /paso de publicación/) {
 			c = $2; sub(/.*conjunto=/, "", c); sub(/ .*/, "", c)
 			p = $2; sub(/.*paso=/, "", p); sub(/ .*/, "", p)
