@@ -138,9 +138,11 @@ type EmbeddedConfig struct {
 	Library string `yaml:"library"`
 	// Pool is the number of connections (each runs one statement at a time).
 	Pool int `yaml:"pool"`
-	// QueryMemoryMB is how much memory one statement's sort, aggregation
-	// or join may hold before the engine continues it on disk, and the
-	// size of a Parquet row group (default 128). The engine runs inside
+	// QueryMemoryMB is how much memory one statement's sort or aggregation
+	// may hold before the engine continues it on disk, what a join's right
+	// side may hold (past it the join fails: the statements that join the
+	// fact tables are sliced by it, see analytics.Balances), and the size
+	// of a Parquet row group (default 128). The engine runs inside
 	// the observatory's process, so without it a release of a
 	// 10-million-row dataset sorts in RAM and the process grows with the
 	// data; a ClickHouse server sets the same limits in its own users.xml.
