@@ -30,11 +30,15 @@ type Balances struct {
 // a process left behind when it died, and goes with the next build.
 const balancesPrefix = "tmp_saldos_"
 
-// joinBytesPerPayment is what one liquidation's payments may take in the
-// right side of a hash join, with room to spare: 187 MB for 1.1M of them,
-// measured as the hash table doubled; the slices are sized so that a
-// statement's right side stays under the engine's query memory.
-const joinBytesPerPayment = 256
+// joinBytesPerPayment is what one liquidation with payments may take in
+// the right side of a hash join, at most: its key and sum (about 40 bytes)
+// and 64-byte hash cells, up to four per key right after the table
+// doubles. A slice of about 530,000 of them reached 153.69 MB where 256
+// bytes each had been allowed for (etl/BENCHMARKS.md, "Session 12"). The
+// slices are sized so that a statement's right side stays under the
+// engine's query memory; the payments are counted, an upper bound of the
+// liquidations they pay.
+const joinBytesPerPayment = 320
 
 // BalanceOptions select the snapshot.
 type BalanceOptions struct {
@@ -44,6 +48,9 @@ type BalanceOptions struct {
 	RunsUpTo time.Time
 	// PaidUpTo counts the payments dated up to it; zero counts them all.
 	PaidUpTo time.Time
+	// Slices, when not zero, is how many slices to build them in; zero
+	// sizes the slices by the engine's query memory.
+	Slices uint64
 }
 
 // NeedsBalances tells whether a query reads the balances table.
@@ -71,6 +78,9 @@ func BuildBalances(ctx context.Context, e warehouse.Engine, o BalanceOptions) (*
 	}
 	perSlice := uint64(max(warehouse.QueryMemory(e)/joinBytesPerPayment, 1))
 	b := &Balances{Table: balancesPrefix + strconv.FormatInt(time.Now().UnixNano(), 10), Slices: payments/perSlice + 1, eng: e}
+	if o.Slices > 0 {
+		b.Slices = o.Slices
+	}
 	paid := o.PaidUpTo
 	if paid.IsZero() {
 		paid = time.Date(2149, 6, 6, 0, 0, 0, 0, time.UTC) // the last Date

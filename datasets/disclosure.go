@@ -153,10 +153,12 @@ func buildAggregates(ctx context.Context, eng warehouse.Engine, snap *snapshot, 
 			if err != nil {
 				return nil, err
 			}
+			step := newSteps(ctx, eng, "agregados")
 			qr, err := runSliced(ctx, eng, q.SQL, snap, slices, d, part)
 			if err != nil {
 				return nil, fmt.Errorf("%s (%s): %w", d.ID, part.query, err)
 			}
+			step.done(part.query)
 			keys, err := keyColumns(qr, d, part)
 			if err != nil {
 				return nil, err

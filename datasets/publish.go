@@ -180,12 +180,10 @@ func Publish(ctx context.Context, eng warehouse.Engine, opts PublishOptions) ([]
 		publish(d, nil)
 	}
 	if len(aggregated) > 0 {
-		step := newSteps(ctx, eng, "agregados")
 		aggs, err := buildAggregates(ctx, eng, snap, names, r)
 		if err != nil {
 			failed = append(failed, fmt.Errorf("agregados de los conjuntos: %w", err))
 		} else {
-			step.done("celdas")
 			for _, d := range aggregated {
 				publish(d, aggs[d.ID])
 			}

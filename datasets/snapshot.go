@@ -2,6 +2,7 @@ package datasets
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -28,11 +29,13 @@ func (s *snapshot) params(ctx context.Context, sql string) ([]warehouse.Param, e
 	}
 	if analytics.NeedsBalances(sql) {
 		if s.balances == nil {
+			step := newSteps(ctx, s.eng, "saldos")
 			b, err := analytics.BuildBalances(ctx, s.eng, analytics.BalanceOptions{RunsUpTo: s.cutoff})
 			if err != nil {
 				return nil, err
 			}
 			s.balances = b
+			step.done(fmt.Sprintf("%d-partes", b.Slices))
 		}
 		out = append(out, s.balances.Param())
 	}
