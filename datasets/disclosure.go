@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -215,6 +216,12 @@ func buildAggregates(ctx context.Context, eng warehouse.Engine, snap *snapshot, 
 					levels[part.level][latticeKey(part.level, row.dims)] = c
 				}
 			}
+			// The query's rows, folded into cells, are garbage: returned
+			// at once, the heap holds the cells and one query's rows, where
+			// the collector's pace let it reach 154 MB at 19.8M
+			// liquidations and their payments (etl/BENCHMARKS.md, "Session
+			// 12"). One collection per query, a few per publication.
+			debug.FreeOSMemory()
 		}
 		for _, row := range rows {
 			fillNames(d, row, names)
