@@ -84,7 +84,7 @@ type cell struct {
 	ds       *Dataset
 	row      *aggRow
 	part     int
-	values   map[string]any
+	values   fields // part.values
 	contrib  uint64
 	top1     float64
 	top2     float64
@@ -105,7 +105,7 @@ func (c *cell) String() string {
 
 type aggRow struct {
 	key   string
-	dims  map[string]any
+	dims  fields  // the dataset's columns that are not measures or flags
 	cells []*cell // one per part, nil when the part has no cell
 }
 
@@ -149,6 +149,12 @@ func buildAggregates(ctx context.Context, eng warehouse.Engine, snap *snapshot, 
 		}
 		res := &aggResult{ds: d}
 		rows := map[string]*aggRow{}
+		var dims []string // shared by every row's fields
+		for _, col := range d.Columns {
+			if col.Role != Measure && col.Role != Flag {
+				dims = append(dims, col.Name)
+			}
+		}
 		for pi, part := range b.parts {
 			q, err := analytics.Get(part.query)
 			if err != nil {
@@ -175,7 +181,7 @@ func buildAggregates(ctx context.Context, eng warehouse.Engine, snap *snapshot, 
 				key := cellKey(qrow, keys)
 				row := rows[key]
 				if row == nil {
-					row = &aggRow{key: key, dims: map[string]any{}, cells: make([]*cell, len(b.parts))}
+					row = &aggRow{key: key, dims: newFields(dims), cells: make([]*cell, len(b.parts))}
 					rows[key] = row
 				}
 				for _, col := range d.Columns {
@@ -183,18 +189,18 @@ func buildAggregates(ctx context.Context, eng warehouse.Engine, snap *snapshot, 
 						continue
 					}
 					if v, ok := get(col.Name); ok {
-						if s, isStr := v.(string); !isStr || s != "" || row.dims[col.Name] == nil {
-							row.dims[col.Name] = v
+						if s, isStr := v.(string); !isStr || s != "" || row.dims.get(col.Name) == nil {
+							row.dims.set(col.Name, v)
 						}
 					}
 				}
-				c := &cell{ds: d, row: row, part: pi, values: map[string]any{}, level: part.level}
+				c := &cell{ds: d, row: row, part: pi, values: newFields(part.values), level: part.level}
 				for _, v := range part.values {
 					x, ok := get(v)
 					if !ok {
 						return nil, fmt.Errorf("%s: la consulta %s no devuelve %s", d.ID, part.query, v)
 					}
-					c.values[v] = x
+					c.values.set(v, x)
 				}
 				if part.flag != "" {
 					n, _ := get("contribuyentes")
@@ -244,18 +250,18 @@ func fillNames(d *Dataset, row *aggRow, names map[string]string) {
 		if _, ok := d.Column(name); !ok {
 			continue
 		}
-		if s, _ := row.dims[name].(string); s != "" {
+		if s, _ := row.dims.get(name).(string); s != "" {
 			continue
 		}
-		c, _ := row.dims[code].(string)
-		row.dims[name] = names[c]
+		c, _ := row.dims.get(code).(string)
+		row.dims.set(name, names[c])
 	}
 }
 
 // lessKey orders rows by the dataset's key columns, by value.
 func lessKey(d *Dataset, a, b *aggRow) bool {
 	for _, k := range d.Key {
-		if c := compareValues(a.dims[k], b.dims[k]); c != 0 {
+		if c := compareValues(a.dims.get(k), b.dims.get(k)); c != 0 {
 			return c < 0
 		}
 	}
@@ -290,14 +296,14 @@ func compareValues(a, b any) int {
 }
 
 // latticeKey is the key of a cell in its level, from its row's dims.
-func latticeKey(level string, dims map[string]any) string {
+func latticeKey(level string, dims fields) string {
 	switch level {
 	case levelDay:
-		return fmt.Sprintf("%s|%v|%v|%v", textOf(dims["fecha"]), dims["codigo_municipio"], dims["impuesto"], dims["canal"])
+		return fmt.Sprintf("%s|%v|%v|%v", textOf(dims.get("fecha")), dims.get("codigo_municipio"), dims.get("impuesto"), dims.get("canal"))
 	case levelMonth:
-		return fmt.Sprintf("%s|%v|%v", textOf(dims["mes"]), dims["codigo_municipio"], dims["impuesto"])
+		return fmt.Sprintf("%s|%v|%v", textOf(dims.get("mes")), dims.get("codigo_municipio"), dims.get("impuesto"))
 	case levelYear:
-		return fmt.Sprintf("%s|%v|%v", textOf(dims["anio"]), dims["codigo_entidad"], dims["impuesto"])
+		return fmt.Sprintf("%s|%v|%v", textOf(dims.get("anio")), dims.get("codigo_entidad"), dims.get("impuesto"))
 	}
 	return ""
 }
@@ -305,19 +311,19 @@ func latticeKey(level string, dims map[string]any) string {
 // parentKey is the key, in the next level up, of the total a cell is part
 // of: a day's cell goes into its month's (every channel), a month's into
 // its year's (ICA and ReteICA together, as the FUT groups them).
-func parentKey(level string, dims map[string]any) (string, string) {
+func parentKey(level string, dims fields) (string, string) {
 	switch level {
 	case levelDay:
-		t, _ := dims["fecha"].(time.Time)
+		t, _ := dims.get("fecha").(time.Time)
 		m := time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
-		return levelMonth, fmt.Sprintf("%s|%v|%v", textOf(m), dims["codigo_municipio"], dims["impuesto"])
+		return levelMonth, fmt.Sprintf("%s|%v|%v", textOf(m), dims.get("codigo_municipio"), dims.get("impuesto"))
 	case levelMonth:
-		t, _ := dims["mes"].(time.Time)
+		t, _ := dims.get("mes").(time.Time)
 		g := "ica"
-		if dims["impuesto"] == "predial" {
+		if dims.get("impuesto") == "predial" {
 			g = "predial"
 		}
-		return levelYear, fmt.Sprintf("%d|%v|%s", t.Year(), dims["codigo_municipio"], g)
+		return levelYear, fmt.Sprintf("%d|%v|%s", t.Year(), dims.get("codigo_municipio"), g)
 	}
 	return "", ""
 }
@@ -631,18 +637,18 @@ func (a *aggResult) publishedRows() ([][]any, suppressionReport) {
 				case c == nil || c.suppressed():
 					vals = append(vals, nil)
 				default:
-					vals = append(vals, c.values[col.Name])
+					vals = append(vals, c.values.get(col.Name))
 				}
 			default:
 				if pi, _ := partOf(b, col.Name); pi >= 0 { // a public value of a part
 					if c := row.cells[pi]; c != nil {
-						vals = append(vals, c.values[col.Name])
+						vals = append(vals, c.values.get(col.Name))
 					} else {
 						vals = append(vals, nil)
 					}
 					continue
 				}
-				vals = append(vals, row.dims[col.Name])
+				vals = append(vals, row.dims.get(col.Name))
 			}
 		}
 		for _, c := range row.cells {
@@ -680,4 +686,37 @@ func zeroOf(typ string) any {
 		return decimal.Zero
 	}
 	return uint64(0)
+}
+
+// fields are the values of a row's dimensions or of a cell's measures, by
+// name: the names are the dataset's or the part's, shared by every row, so
+// each row holds one slice of values. With a map per row and per cell, the
+// 41,276 rows of pagos-diarios at 1.1M liquidations held 28.5 MB in maps
+// alone, through the whole publication (etl/BENCHMARKS.md, "Session 12").
+type fields struct {
+	names []string
+	vals  []any
+}
+
+func newFields(names []string) fields { return fields{names: names, vals: make([]any, len(names))} }
+
+// get is the value of name, nil when it has none.
+func (f fields) get(name string) any {
+	for i, n := range f.names {
+		if n == name {
+			return f.vals[i]
+		}
+	}
+	return nil
+}
+
+// set sets the value of name, which must be one of the names.
+func (f fields) set(name string, v any) {
+	for i, n := range f.names {
+		if n == name {
+			f.vals[i] = v
+			return
+		}
+	}
+	panic("datasets: campo desconocido " + name)
 }
