@@ -9,19 +9,8 @@
 -- then holds one slice's payments. In one statement it reached 187 MB at
 -- 1.1M liquidations and their payments, past the engine's join limit
 -- (etl/BENCHMARKS.md, "Session 12").
-SELECT
-    municipality_code,
-    liquidation_id,
-    tax,
-    tax_year,
-    taxpayer_pseudonym,
-    taxpayer_kind,
-    filing_channel,
-    due_date,
-    base_amount,
-    billed_total,
-    verification_status,
-    pagado
+-- The liquidation's columns, then pagado.
+SELECT *
 FROM
 (
     SELECT
