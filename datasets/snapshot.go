@@ -19,6 +19,10 @@ type snapshot struct {
 	eng      warehouse.Engine
 	cutoff   time.Time
 	balances *analytics.Balances
+	// failed is why the balances could not be built: the datasets that
+	// read them fail with it, without building them again (250 s at
+	// 19.8M liquidations).
+	failed error
 }
 
 // params are the parameters of sql that the snapshot binds.
@@ -28,10 +32,14 @@ func (s *snapshot) params(ctx context.Context, sql string) ([]warehouse.Param, e
 		out = append(out, warehouse.P("corte", s.cutoff))
 	}
 	if analytics.NeedsBalances(sql) {
+		if s.failed != nil {
+			return nil, s.failed
+		}
 		if s.balances == nil {
 			step := newSteps(ctx, s.eng, "saldos")
 			b, err := analytics.BuildBalances(ctx, s.eng, analytics.BalanceOptions{RunsUpTo: s.cutoff})
 			if err != nil {
+				s.failed = err
 				return nil, err
 			}
 			s.balances = b
