@@ -134,7 +134,7 @@ func openEmbedded(ctx context.Context, cfg Config) (Engine, error) {
 	}
 	mb := int64(cfg.Embedded.QueryMemoryMB)
 	if mb <= 0 {
-		mb = 128
+		mb = defaultQueryMemoryMB
 	}
 	limit := strconv.FormatInt(mb<<20, 10)
 	e := &embedded{

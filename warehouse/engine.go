@@ -109,10 +109,12 @@ type Config struct {
 	Cluster string `yaml:"cluster"`
 }
 
-// Default pool sizes.
+// Default pool sizes, and what one statement of the embedded engine may
+// hold (EmbeddedConfig.QueryMemoryMB).
 const (
-	defaultEmbeddedPool = 4
-	defaultServerConns  = 16
+	defaultEmbeddedPool  = 4
+	defaultServerConns   = 16
+	defaultQueryMemoryMB = 128
 )
 
 // Connections is how many statements the engine runs at once at most: the

@@ -123,5 +123,5 @@ func QueryMemory(e Engine) int64 {
 	if em, ok := beneath[*embedded](e); ok {
 		return em.queryMemory
 	}
-	return 128 << 20
+	return defaultQueryMemoryMB << 20
 }
