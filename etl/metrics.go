@@ -10,6 +10,9 @@ type Metrics struct {
 	rows     *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	lastOK   *prometheus.GaugeVec
+	// postCommit counts the tasks after a commit that failed: the rows
+	// are in, but a release or a dashboard is behind them.
+	postCommit *prometheus.CounterVec
 }
 
 // NewMetrics registers the ETL metrics with reg.
@@ -28,8 +31,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		lastOK: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "observatorio_etl_last_commit_timestamp_seconds", Help: "Hora (Unix) de la última ejecución confirmada de cada trabajo.",
 		}, []string{"job"}),
+		postCommit: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "observatorio_etl_post_commit_failures_total", Help: "Tareas posteriores a una ejecución confirmada (publicación, tableros) que fallaron, por trabajo y tarea.",
+		}, []string{"job", "task"}),
 	}
-	reg.MustRegister(m.runs, m.rows, m.duration, m.lastOK)
+	reg.MustRegister(m.runs, m.rows, m.duration, m.lastOK, m.postCommit)
 	return m
 }
 
@@ -47,4 +53,11 @@ func (m *Metrics) observe(rep *RunReport) {
 	m.rows.WithLabelValues(rep.Job, "unchanged").Add(float64(rep.Unchanged))
 	m.duration.WithLabelValues(rep.Job).Observe(rep.Finished.Sub(rep.Started).Seconds())
 	m.lastOK.WithLabelValues(rep.Job).Set(float64(rep.Finished.Unix()))
+}
+
+func (m *Metrics) postCommitFailed(job, task string) {
+	if m == nil {
+		return
+	}
+	m.postCommit.WithLabelValues(job, task).Inc()
 }

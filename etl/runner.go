@@ -56,9 +56,11 @@ type Runner struct {
 	Cluster string
 	Log     *slog.Logger
 	Metrics *Metrics
-	// OnCommit hooks run after a run commits (cache invalidation, dataset
-	// releases); their errors are logged, not fatal to the run.
-	OnCommit []func(ctx context.Context, rep *RunReport) error
+	// OnCommit hooks run, in order, after a run commits (dataset
+	// releases, dashboard aggregates). A hook's failure does not undo the
+	// commit nor stop the next hook: it is logged, counted and returned as
+	// a *PostCommitError.
+	OnCommit []CommitHook
 	// Progress, when set, is told about each batch.
 	Progress func(p Progress)
 	// IngestOptions are passed to every ingest.Open (tests set an HTTP
@@ -135,20 +137,45 @@ func (r *Runner) now() time.Time {
 	return time.Now().UTC().Truncate(time.Second)
 }
 
-// Run runs a job once and then the OnCommit hooks if it committed.
+// CommitHook is a task that runs after a run commits.
+type CommitHook struct {
+	// Name says what the task does, in the logs and errors ("publicación
+	// de conjuntos de datos").
+	Name string
+	Run  func(ctx context.Context, rep *RunReport) error
+}
+
+// PostCommitError is a task after a commit that failed. The run's rows are
+// committed all the same; what failed is what the run should have made of
+// them (a release, a dashboard), which the next commit tries again.
+type PostCommitError struct {
+	Job  string
+	Task string
+	Err  error
+}
+
+func (e *PostCommitError) Error() string {
+	return fmt.Sprintf("%s: los datos se confirmaron, pero la tarea posterior %q falló: %v", e.Job, e.Task, e.Err)
+}
+
+func (e *PostCommitError) Unwrap() error { return e.Err }
+
+// Run runs a job once and then the OnCommit hooks if it committed. A
+// committed run whose hooks failed returns its report and their
+// *PostCommitError (joined when several failed).
 func (r *Runner) Run(ctx context.Context, name string) (*RunReport, error) {
 	rep, err := r.run(ctx, name)
-	if err == nil {
-		r.afterCommit(ctx, rep)
+	if err != nil {
+		return rep, err
 	}
-	return rep, err
+	return rep, r.afterCommit(ctx, rep)
 }
 
 // RunJobs runs jobs one after another and then the OnCommit hooks once, for
 // the last committed run: publishing datasets after every job of a batch
-// would redo the same work. It returns every report and the number of
-// failed jobs; it goes on after a failure.
-func (r *Runner) RunJobs(ctx context.Context, names []string, each func(*RunReport, error)) (failed int) {
+// would redo the same work. It returns the number of failed jobs, and the
+// hooks' *PostCommitError if any failed; it goes on after a failure.
+func (r *Runner) RunJobs(ctx context.Context, names []string, each func(*RunReport, error)) (failed int, postCommit error) {
 	var last *RunReport
 	for _, name := range names {
 		rep, err := r.run(ctx, name)
@@ -162,9 +189,9 @@ func (r *Runner) RunJobs(ctx context.Context, names []string, each func(*RunRepo
 		}
 	}
 	if last != nil {
-		r.afterCommit(ctx, last)
+		postCommit = r.afterCommit(ctx, last)
 	}
-	return failed
+	return failed, postCommit
 }
 
 // Pending lists the jobs that have never committed a run.
@@ -186,7 +213,8 @@ func (r *Runner) Pending(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
-func (r *Runner) afterCommit(ctx context.Context, rep *RunReport) {
+func (r *Runner) afterCommit(ctx context.Context, rep *RunReport) error {
+	var errs []error
 	for _, hook := range r.OnCommit {
 		// The load's buffers, and a hook's own (a publication's aggregate
 		// cells), are garbage once it is done: give them back to the
@@ -195,10 +223,13 @@ func (r *Runner) afterCommit(ctx context.Context, rep *RunReport) {
 		// dashboards after a publication at 19.8M liquidations stood at
 		// 609-615 MB without it (etl/BENCHMARKS.md, "Session 12").
 		debug.FreeOSMemory()
-		if err := hook(context.WithoutCancel(ctx), rep); err != nil {
-			r.log().Error("tarea posterior a la carga fallida", "trabajo", rep.Job, "error", err)
+		if err := hook.Run(context.WithoutCancel(ctx), rep); err != nil {
+			r.log().Error("tarea posterior a la carga fallida", "trabajo", rep.Job, "tarea", hook.Name, "error", err)
+			r.Metrics.postCommitFailed(rep.Job, hook.Name)
+			errs = append(errs, &PostCommitError{Job: rep.Job, Task: hook.Name, Err: err})
 		}
 	}
+	return errors.Join(errs...)
 }
 
 // run runs a job once: one attempt, then retries with exponential backoff

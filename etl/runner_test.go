@@ -3,6 +3,7 @@ package etl_test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/shopspring/decimal"
 
 	"github.com/observatorio-civico/observatorio/analytics"
@@ -776,4 +778,65 @@ func TestReadersSkipUncommittedCopies(t *testing.T) {
 			t.Errorf("only %d queries read committed rows: %v", len(names), names)
 		}
 	})
+}
+
+// TestPostCommitFailuresAreReported: a task after the commit that fails
+// leaves the run committed, does not stop the tasks after it, and comes back
+// to the caller as a *PostCommitError naming the job and the task, counted
+// in the metrics (`etl run` turns it into a non-zero exit).
+func TestPostCommitFailuresAreReported(t *testing.T) {
+	e := whtest.Embedded(t)
+	dir := t.TempDir()
+	p := filepath.Join(dir, "predial.csv")
+	writePredialFile(t, p, 20, nil, nil)
+	r := newRunner(t, e, etl.JobConfig{Name: "predial", Sources: []ingest.SourceConfig{predialSource(p)}})
+	reg := prometheus.NewRegistry()
+	r.Metrics = etl.NewMetrics(reg)
+	var ran []string
+	r.OnCommit = []etl.CommitHook{
+		{Name: "publicación", Run: func(context.Context, *etl.RunReport) error {
+			ran = append(ran, "publicación")
+			return errors.New("disco lleno")
+		}},
+		{Name: "tableros", Run: func(context.Context, *etl.RunReport) error {
+			ran = append(ran, "tableros")
+			return nil
+		}},
+	}
+	rep, err := r.Run(context.Background(), "predial")
+	var pe *etl.PostCommitError
+	if !errors.As(err, &pe) || pe.Job != "predial" || pe.Task != "publicación" || !strings.Contains(err.Error(), "disco lleno") {
+		t.Fatalf("want the publication's PostCommitError, got %v", err)
+	}
+	if rep == nil || rep.Status != etl.StatusCommitted || rep.Loaded == 0 {
+		t.Fatalf("the run should stay committed: %+v", rep)
+	}
+	if strings.Join(ran, ",") != "publicación,tableros" {
+		t.Fatalf("tasks run: %v", ran)
+	}
+	if n := count(t, e, "SELECT count() FROM etl_runs FINAL WHERE job = 'predial' AND status = 'committed'"); n != 1 {
+		t.Fatalf("committed runs: %d", n)
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var failures float64
+	for _, mf := range mfs {
+		if mf.GetName() == "observatorio_etl_post_commit_failures_total" {
+			for _, m := range mf.GetMetric() {
+				failures += m.GetCounter().GetValue()
+			}
+		}
+	}
+	if failures != 1 {
+		t.Fatalf("observatorio_etl_post_commit_failures_total = %v", failures)
+	}
+
+	// RunJobs reports it too, apart from the jobs that failed.
+	ran = nil
+	failed, post := r.RunJobs(context.Background(), []string{"predial"}, nil)
+	if failed != 0 || !errors.As(post, &pe) {
+		t.Fatalf("RunJobs: %d failed, %v", failed, post)
+	}
 }

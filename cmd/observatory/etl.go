@@ -41,7 +41,7 @@ func newRunner(cfg config.Config, eng warehouse.Engine, reg prometheus.Registere
 	r := &etl.Runner{Eng: eng, Pseudo: p, Rules: rules, Config: cfg.ETL, Cluster: cfg.Warehouse.Cluster}
 	// Each committed run makes new releases of the datasets it changed,
 	// and new dashboard aggregates (pages never query the fact tables).
-	r.OnCommit = append(r.OnCommit, func(ctx context.Context, rep *etl.RunReport) error {
+	r.OnCommit = append(r.OnCommit, etl.CommitHook{Name: "publicación de conjuntos de datos", Run: func(ctx context.Context, rep *etl.RunReport) error {
 		// The cut-off must cover the run: a run that starts and commits
 		// within one second records finished_at one second after its start
 		// (so that its committed row replaces the running one), which can
@@ -55,11 +55,11 @@ func newRunner(cfg config.Config, eng warehouse.Engine, reg prometheus.Registere
 		}
 		_, err := datasets.Publish(ctx, eng, datasets.PublishOptions{RunID: rep.RunID, Cutoff: cutoff})
 		return err
-	}, func(ctx context.Context, _ *etl.RunReport) error {
+	}}, etl.CommitHook{Name: "agregados de los tableros", Run: func(ctx context.Context, _ *etl.RunReport) error {
 		defer dashboards.Invalidate()
 		_, err := dashboards.Refresh(ctx, eng, dashboards.RefreshOptions{K: datasets.DefaultK})
 		return err
-	})
+	}})
 	if reg != nil {
 		r.Metrics = etl.NewMetrics(reg)
 	}
@@ -107,7 +107,7 @@ func etlCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	bar := newProgressBar(stderr)
 	r.Progress = bar.update
-	failed := r.RunJobs(ctx, jobs, func(rep *etl.RunReport, err error) {
+	failed, postCommit := r.RunJobs(ctx, jobs, func(rep *etl.RunReport, err error) {
 		bar.clear()
 		switch {
 		case rep != nil:
@@ -117,9 +117,11 @@ func etlCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 	})
 	if failed > 0 {
-		return fmt.Errorf("%d de %d trabajos fallaron", failed, len(jobs))
+		return errors.Join(fmt.Errorf("%d de %d trabajos fallaron", failed, len(jobs)), postCommit)
 	}
-	return nil
+	// The rows are committed, but a release or the dashboards are behind
+	// them: an operator's script must see it, not only the log.
+	return postCommit
 }
 
 // progressBar redraws one status line on a terminal; elsewhere (a log
