@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -89,6 +88,7 @@ type cell struct {
 	top1     float64
 	top2     float64
 	total    float64
+	totalSum any     // the total column's sum while the slices are folded
 	amount   float64 // |total|, to pick the cheapest complement
 	reason   string
 	level    string
@@ -149,85 +149,19 @@ func buildAggregates(ctx context.Context, eng warehouse.Engine, snap *snapshot, 
 		}
 		res := &aggResult{ds: d}
 		rows := map[string]*aggRow{}
-		var dims []string // shared by every row's fields
-		for _, col := range d.Columns {
-			if col.Role != Measure && col.Role != Flag {
-				dims = append(dims, col.Name)
-			}
-		}
+		dims := dimColumns(d) // shared by every row's fields
 		for pi, part := range b.parts {
 			q, err := analytics.Get(part.query)
 			if err != nil {
 				return nil, err
 			}
 			step := newSteps(ctx, eng, "agregados")
-			qr, err := runSliced(ctx, eng, q.SQL, snap, slices, d, part)
-			if err != nil {
+			f := &partFold{d: d, part: part, pi: pi, nparts: len(b.parts), dims: dims, rows: rows}
+			if err := runSliced(ctx, eng, q.SQL, snap, slices, f.add); err != nil {
 				return nil, fmt.Errorf("%s (%s): %w", d.ID, part.query, err)
 			}
 			step.done(part.query)
-			keys, err := keyColumns(qr, d, part)
-			if err != nil {
-				return nil, err
-			}
-			for _, qrow := range qr.Rows {
-				get := func(name string) (any, bool) {
-					i := qr.Index(name)
-					if i < 0 {
-						return nil, false
-					}
-					return qrow[i], true
-				}
-				key := cellKey(qrow, keys)
-				row := rows[key]
-				if row == nil {
-					row = &aggRow{key: key, dims: newFields(dims), cells: make([]*cell, len(b.parts))}
-					rows[key] = row
-				}
-				for _, col := range d.Columns {
-					if col.Role == Measure || col.Role == Flag {
-						continue
-					}
-					if v, ok := get(col.Name); ok {
-						if s, isStr := v.(string); !isStr || s != "" || row.dims.get(col.Name) == nil {
-							row.dims.set(col.Name, v)
-						}
-					}
-				}
-				c := &cell{ds: d, row: row, part: pi, values: newFields(part.values), level: part.level}
-				for _, v := range part.values {
-					x, ok := get(v)
-					if !ok {
-						return nil, fmt.Errorf("%s: la consulta %s no devuelve %s", d.ID, part.query, v)
-					}
-					c.values.set(v, x)
-				}
-				if part.flag != "" {
-					n, _ := get("contribuyentes")
-					t1, _ := get("top1")
-					t2, _ := get("top2")
-					tot, _ := get(part.total)
-					c.contrib, _ = n.(uint64)
-					c.top1, _ = t1.(float64)
-					c.top2, _ = t2.(float64)
-					c.total = toFloat(tot)
-					c.amount = math.Abs(c.total)
-					r.primary(c, d.Policy)
-				}
-				row.cells[pi] = c
-				if part.level != "" {
-					if levels[part.level] == nil {
-						levels[part.level] = map[string]*cell{}
-					}
-					levels[part.level][latticeKey(part.level, row.dims)] = c
-				}
-			}
-			// The query's rows, folded into cells, are garbage: returned
-			// at once, the heap holds the cells and one query's rows, where
-			// the collector's pace let it reach 154 MB at 19.8M
-			// liquidations and their payments (etl/BENCHMARKS.md, "Session
-			// 12"). One collection per query, a few per publication.
-			debug.FreeOSMemory()
+			f.finish(r, levels)
 		}
 		for _, row := range rows {
 			fillNames(d, row, names)
@@ -241,6 +175,17 @@ func buildAggregates(ctx context.Context, eng warehouse.Engine, snap *snapshot, 
 	}
 	secondary(levels)
 	return out, nil
+}
+
+// dimColumns are the dataset's columns that are neither measures nor flags.
+func dimColumns(d *Dataset) []string {
+	var dims []string
+	for _, col := range d.Columns {
+		if col.Role != Measure && col.Role != Flag {
+			dims = append(dims, col.Name)
+		}
+	}
+	return dims
 }
 
 // fillNames completes name columns (municipio, entidad) from DIVIPOLA when

@@ -2,6 +2,8 @@ package datasets
 
 import (
 	"context"
+	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -39,9 +41,11 @@ var NewFileWriter = newFileWriter
 func (f *fileWriter) Abort() { f.abort() }
 
 // SlicedQueries runs every aggregate query that splits the taxpayers, in
-// the given number of slices, and returns each one's rows by query name.
-func SlicedQueries(ctx context.Context, eng warehouse.Engine, cutoff time.Time, slices uint64) (map[string]*warehouse.Result, error) {
-	out := map[string]*warehouse.Result{}
+// the given number of slices, folds each into its cells as a publication
+// does, and returns each query's cells by query name, one line per cell
+// (its key, measures, contributors, top contributions and total), sorted.
+func SlicedQueries(ctx context.Context, eng warehouse.Engine, cutoff time.Time, slices uint64) (map[string][]string, error) {
+	out := map[string][]string{}
 	snap := &snapshot{eng: eng, cutoff: cutoff}
 	defer snap.close(ctx)
 	for i := range Catalog {
@@ -50,7 +54,7 @@ func SlicedQueries(ctx context.Context, eng warehouse.Engine, cutoff time.Time, 
 		if !ok {
 			continue
 		}
-		for _, part := range b.parts {
+		for pi, part := range b.parts {
 			q, err := analytics.Get(part.query)
 			if err != nil {
 				return nil, err
@@ -58,9 +62,18 @@ func SlicedQueries(ctx context.Context, eng warehouse.Engine, cutoff time.Time, 
 			if !strings.Contains(q.SQL, "{tajadas:") {
 				continue
 			}
-			if out[part.query], err = runSliced(ctx, eng, q.SQL, snap, slices, d, part); err != nil {
+			f := &partFold{d: d, part: part, pi: pi, nparts: len(b.parts), dims: dimColumns(d), rows: map[string]*aggRow{}}
+			if err := runSliced(ctx, eng, q.SQL, snap, slices, f.add); err != nil {
 				return nil, err
 			}
+			cells := f.cells
+			f.finish(rules{k: DefaultK, dominancePct: 85}, map[string]map[string]*cell{})
+			var lines []string
+			for _, c := range cells {
+				lines = append(lines, fmt.Sprint(c.row.key, c.row.dims.vals, c.values.vals, c.contrib, c.top1, c.top2, c.total, c.reason))
+			}
+			sort.Strings(lines)
+			out[part.query] = lines
 		}
 	}
 	return out, nil

@@ -3,6 +3,8 @@ package datasets
 import (
 	"context"
 	"fmt"
+	"math"
+	"runtime/debug"
 	"sort"
 	"strings"
 
@@ -32,53 +34,180 @@ func taxpayerSlices(ctx context.Context, eng warehouse.Engine) (uint64, error) {
 }
 
 // runSliced runs an aggregate part's query, once per taxpayer slice when
-// it takes them ({tajadas}, {tajada}), and adds the slices' cells up: a
-// taxpayer is in exactly one slice, so contributors and the part's
-// measures add up, and the two largest contributions of a cell are the two
-// largest of its slices' top1 and top2. The other columns are the cell's
-// dimensions, the same in every slice.
-func runSliced(ctx context.Context, eng warehouse.Engine, sql string, snap *snapshot, slices uint64, d *Dataset, part aggPart) (*warehouse.Result, error) {
+// it takes them ({tajadas}, {tajada}), and hands each statement's result
+// to fold as it comes (sliced tells whether the statement was one slice).
+// Each result is garbage once folded, and its memory is given back before
+// the next statement: the cells are all the heap holds between two. When
+// the slices were merged into rows first, those rows and the cells stood
+// at 100 MB of Go heap in the first query of a publication at 19.8M
+// liquidations, which set the run's high-water mark (etl/BENCHMARKS.md,
+// "Session 12").
+func runSliced(ctx context.Context, eng warehouse.Engine, sql string, snap *snapshot, slices uint64, fold func(res *warehouse.Result, sliced bool) error) error {
 	params, err := snap.params(ctx, sql)
 	if err != nil {
-		return nil, err
+		return err
 	}
+	defer debug.FreeOSMemory()
 	if !strings.Contains(sql, "{tajadas:") {
-		return eng.Query(ctx, sql, params...)
+		res, err := eng.Query(ctx, sql, params...)
+		if err != nil {
+			return err
+		}
+		return fold(res, false)
 	}
-	var out *warehouse.Result
-	var keys, add []int
-	top1, top2 := -1, -1
-	cells := map[string][]any{}
 	for i := uint64(0); i < slices; i++ {
 		res, err := eng.Query(ctx, sql, append(append([]warehouse.Param{}, params...), warehouse.P("tajadas", slices), warehouse.P("tajada", i))...)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if out == nil {
-			out = &warehouse.Result{Columns: res.Columns}
-			if keys, add, top1, top2, err = sliceColumns(res, d, part); err != nil {
-				return nil, err
-			}
+		if err := fold(res, true); err != nil {
+			return err
 		}
-		for _, row := range res.Rows {
-			key := cellKey(row, keys)
-			have, ok := cells[key]
-			if !ok {
-				cells[key] = row
-				out.Rows = append(out.Rows, row)
-				continue
-			}
-			for _, j := range add {
-				if have[j], err = addValues(have[j], row[j]); err != nil {
-					return nil, fmt.Errorf("%s, columna %s: %w", d.ID, res.Columns[j].Name, err)
+		debug.FreeOSMemory()
+	}
+	return nil
+}
+
+// partFold folds the rows of one part's query into its dataset's rows
+// and cells. A query split by taxpayer brings a cell once per slice that
+// has taxpayers in it: a taxpayer is in exactly one slice, so the
+// contributors and the part's measures add up, and the two largest
+// contributions of a cell are the two largest of its slices' top1 and
+// top2. The other columns are the cell's dimensions, the same in every
+// slice. The suppression rules need the whole cell, so they run in finish.
+type partFold struct {
+	d      *Dataset
+	part   aggPart
+	pi     int // the part's position in the dataset's parts
+	nparts int
+	dims   []string // the dataset's dimension columns, shared by its rows
+	rows   map[string]*aggRow
+
+	cols  *foldColumns // positions in the query's result, from its first
+	cells []*cell      // the cells this part made, for finish
+}
+
+// foldColumns are the positions of what a fold reads in a query's result
+// (-1: not there).
+type foldColumns struct {
+	keys                     []int
+	dims, values             []int
+	contrib, top1, top2, tot int
+}
+
+func (f *partFold) columns(res *warehouse.Result, sliced bool) (*foldColumns, error) {
+	keys, err := keyColumns(res, f.d, f.part)
+	if err != nil {
+		return nil, err
+	}
+	c := &foldColumns{keys: keys, contrib: res.Index("contribuyentes"), top1: res.Index("top1"), top2: res.Index("top2"), tot: -1}
+	if f.part.total != "" {
+		c.tot = res.Index(f.part.total)
+	}
+	for _, name := range f.dims {
+		c.dims = append(c.dims, res.Index(name))
+	}
+	for _, v := range f.part.values {
+		i := res.Index(v)
+		if i < 0 {
+			return nil, fmt.Errorf("%s: la consulta %s no devuelve %s", f.d.ID, f.part.query, v)
+		}
+		c.values = append(c.values, i)
+	}
+	if sliced && (c.contrib < 0 || c.top1 < 0 || c.top2 < 0) {
+		return nil, fmt.Errorf("%s: la consulta %s se divide por contribuyente pero no devuelve contribuyentes, top1 y top2", f.d.ID, f.part.query)
+	}
+	return c, nil
+}
+
+// add folds one statement's rows.
+func (f *partFold) add(res *warehouse.Result, sliced bool) error {
+	if f.cols == nil {
+		cols, err := f.columns(res, sliced)
+		if err != nil {
+			return err
+		}
+		f.cols = cols
+	}
+	cols := f.cols
+	get := func(row []any, i int) any {
+		if i < 0 {
+			return nil
+		}
+		return row[i]
+	}
+	for _, qrow := range res.Rows {
+		key := cellKey(qrow, cols.keys)
+		row := f.rows[key]
+		if row == nil {
+			row = &aggRow{key: key, dims: newFields(f.dims), cells: make([]*cell, f.nparts)}
+			f.rows[key] = row
+		}
+		for j, name := range f.dims {
+			if i := cols.dims[j]; i >= 0 {
+				v := qrow[i]
+				if s, isStr := v.(string); !isStr || s != "" || row.dims.vals[j] == nil {
+					row.dims.set(name, v)
 				}
 			}
-			tops := []float64{toFloat(have[top1]), toFloat(have[top2]), toFloat(row[top1]), toFloat(row[top2])}
+		}
+		c := row.cells[f.pi]
+		if c != nil && !sliced {
+			return fmt.Errorf("%s: la consulta %s devuelve dos filas de la celda %s", f.d.ID, f.part.query, key)
+		}
+		if c == nil {
+			c = &cell{ds: f.d, row: row, part: f.pi, values: newFields(f.part.values), level: f.part.level}
+			for j, i := range cols.values {
+				c.values.vals[j] = qrow[i]
+			}
+			if f.part.flag != "" {
+				c.contrib, _ = get(qrow, cols.contrib).(uint64)
+				c.top1, c.top2 = toFloat(get(qrow, cols.top1)), toFloat(get(qrow, cols.top2))
+				c.totalSum = get(qrow, cols.tot)
+			}
+			row.cells[f.pi] = c
+			f.cells = append(f.cells, c)
+			continue
+		}
+		// The cell's next slice.
+		var err error
+		for j, i := range cols.values {
+			if c.values.vals[j], err = addValues(c.values.vals[j], qrow[i]); err != nil {
+				return fmt.Errorf("%s, columna %s: %w", f.d.ID, res.Columns[i].Name, err)
+			}
+		}
+		if f.part.flag != "" {
+			n, _ := get(qrow, cols.contrib).(uint64)
+			c.contrib += n
+			if c.totalSum, err = addValues(c.totalSum, get(qrow, cols.tot)); err != nil {
+				return fmt.Errorf("%s, columna %s: %w", f.d.ID, f.part.total, err)
+			}
+			tops := []float64{c.top1, c.top2, toFloat(get(qrow, cols.top1)), toFloat(get(qrow, cols.top2))}
 			sort.Sort(sort.Reverse(sort.Float64Slice(tops)))
-			have[top1], have[top2] = tops[0], tops[1]
+			c.top1, c.top2 = tops[0], tops[1]
 		}
 	}
-	return out, nil
+	return nil
+}
+
+// finish applies the primary suppression rules to the part's whole cells
+// and places them in the lattice of payment totals.
+func (f *partFold) finish(r rules, levels map[string]map[string]*cell) {
+	for _, c := range f.cells {
+		if f.part.flag != "" {
+			c.total = toFloat(c.totalSum)
+			c.amount = math.Abs(c.total)
+			c.totalSum = nil
+			r.primary(c, f.d.Policy)
+		}
+		if f.part.level != "" {
+			if levels[f.part.level] == nil {
+				levels[f.part.level] = map[string]*cell{}
+			}
+			levels[f.part.level][latticeKey(f.part.level, c.row.dims)] = c
+		}
+	}
+	f.cells = nil
 }
 
 // keyColumns are the positions of the dataset's key columns in a part's
@@ -100,25 +229,6 @@ func cellKey(row []any, keys []int) string {
 		kv[j] = textOf(row[k])
 	}
 	return strings.Join(kv, "|")
-}
-
-// sliceColumns tells the key, additive and top columns of a sliced query.
-func sliceColumns(res *warehouse.Result, d *Dataset, part aggPart) (keys, add []int, top1, top2 int, err error) {
-	if keys, err = keyColumns(res, d, part); err != nil {
-		return nil, nil, 0, 0, err
-	}
-	seen := map[int]bool{}
-	for _, name := range append([]string{"contribuyentes", part.total}, part.values...) {
-		if i := res.Index(name); i >= 0 && !seen[i] {
-			seen[i] = true
-			add = append(add, i)
-		}
-	}
-	top1, top2 = res.Index("top1"), res.Index("top2")
-	if top1 < 0 || top2 < 0 || len(add) == 0 {
-		return nil, nil, 0, 0, fmt.Errorf("%s: la consulta %s se divide por contribuyente pero no devuelve contribuyentes, top1 y top2", d.ID, part.query)
-	}
-	return keys, add, top1, top2, nil
 }
 
 // addValues adds two values of one column of a query's result.
