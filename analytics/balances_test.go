@@ -3,6 +3,7 @@ package analytics_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -77,12 +78,123 @@ func TestBalances(t *testing.T) {
 			}
 			b.Drop(ctx)
 		}
+		// Without a date every payment counts.
+		all, err := e.Query(ctx, `SELECT sum(amount) FROM payments FINAL
+			WHERE (municipality_code, liquidation_id) IN (SELECT municipality_code, liquidation_id FROM liquidations)`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := analytics.BuildBalances(ctx, e, analytics.BalanceOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := e.Query(ctx, "SELECT sum(pagado) FROM {t:Identifier}", warehouse.P("t", b.Table))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g, w := fmt.Sprint(got.Rows[0][0]), fmt.Sprint(all.Rows[0][0]); g != w || w == "0" {
+			t.Errorf("sin fecha de corte de los pagos: %s pagado, se esperaba %s", g, w)
+		}
+		b.Drop(ctx)
 		left, err := warehouse.TablesWithPrefix(ctx, e, "tmp_saldos_")
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(left) != 1 || left[0] != young {
 			t.Errorf("tablas de saldos que quedan: %v; se esperaba solo la de hace una hora", left)
+		}
+	})
+}
+
+// TestSharedBalances: balances kept for the next reader are read again only
+// when they hold what that reader would build: the same committed runs and
+// the same payments. Otherwise they are built again, and the old table goes.
+func TestSharedBalances(t *testing.T) {
+	whtest.Each(t, func(t *testing.T, e warehouse.Engine) {
+		ctx := context.Background()
+		p, err := etl.NewPseudonymizer([]byte("clave de prueba de 32 bytes!!!!!"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := demo.DefaultOptions()
+		o.Scale, o.FirstYear = 0.1, 2022
+		if _, err := etl.LoadDemo(ctx, e, p, o); err != nil {
+			t.Fatal(err)
+		}
+		res, err := e.Query(ctx, "SELECT max(paid_date), count() FROM payments")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lastPaid := res.Rows[0][0].(time.Time)
+		sums := func(table string) string {
+			t.Helper()
+			r, err := e.Query(ctx, "SELECT count(), sum(pagado), sum(cityHash64(liquidation_id) * pagado) FROM {t:Identifier}", warehouse.P("t", table))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return fmt.Sprint(r.Rows[0])
+		}
+		exists := func(table string) bool {
+			t.Helper()
+			names, err := warehouse.TablesWithPrefix(ctx, e, "tmp_saldos_")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return slices.Contains(names, table)
+		}
+		get := func(s *analytics.SharedBalances, o analytics.BalanceOptions, wantBuilt bool) *analytics.Balances {
+			t.Helper()
+			b, built, err := s.Get(ctx, e, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if built != wantBuilt {
+				t.Fatalf("%+v: construidos %v, se esperaba %v", o, built, wantBuilt)
+			}
+			// Whatever it returns holds what a build of its own would.
+			own, err := analytics.BuildBalances(ctx, e, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer own.Drop(ctx)
+			if g, w := sums(b.Table), sums(own.Table); g != w {
+				t.Fatalf("%+v: saldos compartidos %s, propios %s", o, g, w)
+			}
+			return b
+		}
+
+		var s analytics.SharedBalances
+		// A publication's: every payment of the runs up to its cut-off.
+		pub := get(&s, analytics.BalanceOptions{RunsUpTo: time.Now().Add(time.Hour)}, true)
+		// A refresh's: the runs committed so far, the payments up to a
+		// date no payment is after.
+		if b := get(&s, analytics.BalanceOptions{PaidUpTo: lastPaid}, false); b != pub {
+			t.Fatal("no se reusaron los saldos")
+		}
+		// Up to a date that leaves payments out: built again.
+		before := lastPaid.AddDate(0, -6, 0)
+		b := get(&s, analytics.BalanceOptions{PaidUpTo: before}, true)
+		if exists(pub.Table) {
+			t.Errorf("quedó la tabla reemplazada %s", pub.Table)
+		}
+		get(&s, analytics.BalanceOptions{PaidUpTo: before}, false)
+		// All payments again: the kept ones leave some out.
+		get(&s, analytics.BalanceOptions{RunsUpTo: time.Now().Add(time.Hour)}, true)
+		// A run committed since: built again.
+		kept := get(&s, analytics.BalanceOptions{}, false)
+		if err := e.Insert(ctx, "etl_runs", []string{"run_id", "job", "started_at", "finished_at", "status"},
+			[][]any{{"otra", "otro", time.Now().UTC().Truncate(time.Second), time.Now().UTC().Add(time.Minute).Truncate(time.Second), "committed"}}); err != nil {
+			t.Fatal(err)
+		}
+		if nb := get(&s, analytics.BalanceOptions{}, true); nb == kept {
+			t.Fatal("los mismos saldos tras una ejecución nueva")
+		}
+		// A cut-off before that run: the kept ones hold it, built again.
+		get(&s, analytics.BalanceOptions{RunsUpTo: time.Now()}, true)
+		last, _, _ := s.Get(ctx, e, analytics.BalanceOptions{RunsUpTo: time.Now()})
+		s.Drop(ctx)
+		if exists(last.Table) || exists(b.Table) {
+			t.Error("Drop dejó la tabla")
 		}
 	})
 }

@@ -47,6 +47,11 @@ type RefreshOptions struct {
 	// Keep is how many versions to keep (default 2: the new one and the
 	// one readers may still be using).
 	Keep int
+	// Balances, when set, may hold the liquidations' balances a
+	// publication of the same commit built (analytics.SharedBalances): the
+	// refresh reads them when they hold its snapshot, and leaves dropping
+	// them to the owner. nil: the refresh builds its own and drops them.
+	Balances *analytics.SharedBalances
 }
 
 // RefreshReport says what Refresh wrote.
@@ -81,7 +86,7 @@ func Refresh(ctx context.Context, eng warehouse.Engine, o RefreshOptions) (*Refr
 	// built once for the refresh (analytics.Balances).
 	var balances *analytics.Balances
 	defer func() {
-		if balances != nil {
+		if balances != nil && o.Balances == nil {
 			balances.Drop(ctx)
 		}
 	}()
@@ -99,7 +104,13 @@ func Refresh(ctx context.Context, eng warehouse.Engine, o RefreshOptions) (*Refr
 		}
 		if analytics.NeedsBalances(q.SQL) {
 			if balances == nil {
-				if balances, err = analytics.BuildBalances(ctx, eng, analytics.BalanceOptions{PaidUpTo: cutoff}); err != nil {
+				bo := analytics.BalanceOptions{PaidUpTo: cutoff}
+				if o.Balances != nil {
+					balances, _, err = o.Balances.Get(ctx, eng, bo)
+				} else {
+					balances, err = analytics.BuildBalances(ctx, eng, bo)
+				}
+				if err != nil {
 					return nil, fmt.Errorf("agregados de los tableros, %s: %w", a.Table, err)
 				}
 			}

@@ -31,6 +31,11 @@ type PublishOptions struct {
 	Datasets []string
 	// RunID is the ETL run that triggered the publication (for the log).
 	RunID string
+	// Balances, when set, keeps the liquidations' balances the publication
+	// builds for the next reader of the same snapshot (the dashboards'
+	// refresh after the same commit), which drops them; nil: the
+	// publication drops its own.
+	Balances *analytics.SharedBalances
 }
 
 // File is one file of a release.
@@ -122,7 +127,7 @@ func Publish(ctx context.Context, eng warehouse.Engine, opts PublishOptions) ([]
 		cutoff = time.Now()
 	}
 	cutoff = cutoff.UTC().Truncate(time.Second)
-	snap := &snapshot{eng: eng, cutoff: cutoff}
+	snap := &snapshot{eng: eng, cutoff: cutoff, shared: opts.Balances}
 	defer snap.close(ctx)
 	r := rules{k: opts.K, dominancePct: opts.DominancePct}
 	if r.k <= 0 {

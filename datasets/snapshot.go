@@ -14,10 +14,13 @@ import (
 // committed up to its cut-off ({corte}) and, built on the first statement
 // that reads it, the balances of every liquidation of that snapshot
 // ({saldos}, analytics.Balances). A publication builds them once for all
-// its releases and drops them at its end (close).
+// its releases and drops them at its end (close), unless they are shared
+// with the next reader.
 type snapshot struct {
-	eng      warehouse.Engine
-	cutoff   time.Time
+	eng    warehouse.Engine
+	cutoff time.Time
+	// shared, when set, keeps the balances after the publication.
+	shared   *analytics.SharedBalances
 	balances *analytics.Balances
 	// failed is why the balances could not be built: the datasets that
 	// read them fail with it, without building them again (250 s at
@@ -37,13 +40,25 @@ func (s *snapshot) params(ctx context.Context, sql string) ([]warehouse.Param, e
 		}
 		if s.balances == nil {
 			step := newSteps(ctx, s.eng, "saldos")
-			b, err := analytics.BuildBalances(ctx, s.eng, analytics.BalanceOptions{RunsUpTo: s.cutoff})
+			o := analytics.BalanceOptions{RunsUpTo: s.cutoff}
+			var b *analytics.Balances
+			var err error
+			built := true
+			if s.shared != nil {
+				b, built, err = s.shared.Get(ctx, s.eng, o)
+			} else {
+				b, err = analytics.BuildBalances(ctx, s.eng, o)
+			}
 			if err != nil {
 				s.failed = err
 				return nil, err
 			}
 			s.balances = b
-			step.done(fmt.Sprintf("%d-partes", b.Slices))
+			if built {
+				step.done(fmt.Sprintf("%d-partes", b.Slices))
+			} else {
+				step.done("compartidos")
+			}
 		}
 		out = append(out, s.balances.Param())
 	}
@@ -51,7 +66,7 @@ func (s *snapshot) params(ctx context.Context, sql string) ([]warehouse.Param, e
 }
 
 func (s *snapshot) close(ctx context.Context) {
-	if s.balances != nil {
+	if s.balances != nil && s.shared == nil {
 		s.balances.Drop(ctx)
 		s.balances = nil
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/observatorio-civico/observatorio/analytics"
 	"github.com/observatorio-civico/observatorio/config"
 	"github.com/observatorio-civico/observatorio/dashboards"
 	"github.com/observatorio-civico/observatorio/datasets"
@@ -41,6 +42,11 @@ func newRunner(cfg config.Config, eng warehouse.Engine, reg prometheus.Registere
 	r := &etl.Runner{Eng: eng, Pseudo: p, Rules: rules, Config: cfg.ETL, Cluster: cfg.Warehouse.Cluster}
 	// Each committed run makes new releases of the datasets it changed,
 	// and new dashboard aggregates (pages never query the fact tables).
+	// Both read the liquidations' balances of the same runs: the
+	// publication builds them, the refresh reads them when it needs the
+	// same (no payment dated after today), and drops them. Jobs commit
+	// concurrently under the scheduler, so each commit has its own.
+	balances := &balancesByRun{}
 	r.OnCommit = append(r.OnCommit, etl.CommitHook{Name: "publicación de conjuntos de datos", Run: func(ctx context.Context, rep *etl.RunReport) error {
 		// The cut-off must cover the run: a run that starts and commits
 		// within one second records finished_at one second after its start
@@ -53,17 +59,48 @@ func newRunner(cfg config.Config, eng warehouse.Engine, reg prometheus.Registere
 		if rep.Finished.After(cutoff) {
 			cutoff = rep.Finished
 		}
-		_, err := datasets.Publish(ctx, eng, datasets.PublishOptions{RunID: rep.RunID, Cutoff: cutoff})
+		_, err := datasets.Publish(ctx, eng, datasets.PublishOptions{RunID: rep.RunID, Cutoff: cutoff, Balances: balances.of(rep.RunID)})
 		return err
-	}}, etl.CommitHook{Name: "agregados de los tableros", Run: func(ctx context.Context, _ *etl.RunReport) error {
+	}}, etl.CommitHook{Name: "agregados de los tableros", Run: func(ctx context.Context, rep *etl.RunReport) error {
 		defer dashboards.Invalidate()
-		_, err := dashboards.Refresh(ctx, eng, dashboards.RefreshOptions{K: datasets.DefaultK})
+		defer balances.done(ctx, rep.RunID)
+		_, err := dashboards.Refresh(ctx, eng, dashboards.RefreshOptions{K: datasets.DefaultK, Balances: balances.of(rep.RunID)})
 		return err
 	}})
 	if reg != nil {
 		r.Metrics = etl.NewMetrics(reg)
 	}
 	return r, nil
+}
+
+// balancesByRun keeps the balances of each commit's publication for its
+// refresh.
+type balancesByRun struct {
+	mu sync.Mutex
+	m  map[string]*analytics.SharedBalances
+}
+
+func (b *balancesByRun) of(run string) *analytics.SharedBalances {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.m == nil {
+		b.m = map[string]*analytics.SharedBalances{}
+	}
+	if b.m[run] == nil {
+		b.m[run] = &analytics.SharedBalances{}
+	}
+	return b.m[run]
+}
+
+// done drops the commit's balances: its last reader is done.
+func (b *balancesByRun) done(ctx context.Context, run string) {
+	b.mu.Lock()
+	s := b.m[run]
+	delete(b.m, run)
+	b.mu.Unlock()
+	if s != nil {
+		s.Drop(ctx)
+	}
 }
 
 func etlCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
