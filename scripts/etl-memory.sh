@@ -29,8 +29,11 @@ if [ $# -lt 3 ]; then
 fi
 obs=$1 config=$2 data=$3
 shift 3
-if [ -e "$data" ]; then
-	echo "$data ya existe: use un directorio de datos nuevo por medición" >&2
+# REUSE=1 measures on an existing warehouse: a run of a job with nothing new
+# to load (the `divipola` job, say) measures the publication and the
+# dashboards' refresh alone.
+if [ -e "$data" ] && [ "${REUSE:-}" != 1 ]; then
+	echo "$data ya existe: use un directorio de datos nuevo por medición (o REUSE=1)" >&2
 	exit 2
 fi
 out=${OUT:-$data.mem}
