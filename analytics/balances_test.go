@@ -22,15 +22,7 @@ import (
 func TestBalances(t *testing.T) {
 	whtest.Each(t, func(t *testing.T, e warehouse.Engine) {
 		ctx := context.Background()
-		p, err := etl.NewPseudonymizer([]byte("clave de prueba de 32 bytes!!!!!"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		o := demo.DefaultOptions()
-		o.Scale, o.FirstYear = 0.3, 2022
-		if _, err := etl.LoadDemo(ctx, e, p, o); err != nil {
-			t.Fatal(err)
-		}
+		loadDemo(t, e, 0.3)
 		stale := "tmp_saldos_" + strconv.FormatInt(time.Now().Add(-25*time.Hour).UnixNano(), 10)
 		young := "tmp_saldos_" + strconv.FormatInt(time.Now().Add(-time.Hour).UnixNano(), 10)
 		for _, name := range []string{stale, young} {
@@ -112,15 +104,7 @@ func TestBalances(t *testing.T) {
 func TestSharedBalances(t *testing.T) {
 	whtest.Each(t, func(t *testing.T, e warehouse.Engine) {
 		ctx := context.Background()
-		p, err := etl.NewPseudonymizer([]byte("clave de prueba de 32 bytes!!!!!"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		o := demo.DefaultOptions()
-		o.Scale, o.FirstYear = 0.1, 2022
-		if _, err := etl.LoadDemo(ctx, e, p, o); err != nil {
-			t.Fatal(err)
-		}
+		loadDemo(t, e, 0.1)
 		res, err := e.Query(ctx, "SELECT max(paid_date), count() FROM payments")
 		if err != nil {
 			t.Fatal(err)
@@ -197,4 +181,19 @@ func TestSharedBalances(t *testing.T) {
 			t.Error("Drop dejó la tabla")
 		}
 	})
+}
+
+// loadDemo loads the demo's liquidations and payments from 2022 on, at a
+// scale.
+func loadDemo(t *testing.T, e warehouse.Engine, scale float64) {
+	t.Helper()
+	p, err := etl.NewPseudonymizer([]byte("clave de prueba de 32 bytes!!!!!"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := demo.DefaultOptions()
+	o.Scale, o.FirstYear = scale, 2022
+	if _, err := etl.LoadDemo(context.Background(), e, p, o); err != nil {
+		t.Fatal(err)
+	}
 }
