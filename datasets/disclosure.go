@@ -88,7 +88,6 @@ type cell struct {
 	top1     float64
 	top2     float64
 	total    float64
-	totalSum any     // the total column's sum while the slices are folded
 	amount   float64 // |total|, to pick the cheapest complement
 	reason   string
 	level    string
@@ -141,6 +140,7 @@ func buildAggregates(ctx context.Context, eng warehouse.Engine, snap *snapshot, 
 	if err != nil {
 		return nil, err
 	}
+	values := internedValues{}
 	for i := range Catalog {
 		d := &Catalog[i]
 		b, ok := d.build.(aggBuild)
@@ -156,7 +156,7 @@ func buildAggregates(ctx context.Context, eng warehouse.Engine, snap *snapshot, 
 				return nil, err
 			}
 			step := newSteps(ctx, eng, "agregados")
-			f := &partFold{d: d, part: part, pi: pi, nparts: len(b.parts), dims: dims, rows: rows}
+			f := &partFold{d: d, part: part, pi: pi, nparts: len(b.parts), dims: dims, rows: rows, values: values}
 			if err := runSliced(ctx, eng, q.SQL, snap, slices, f.add); err != nil {
 				return nil, fmt.Errorf("%s (%s): %w", d.ID, part.query, err)
 			}

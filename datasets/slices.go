@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -82,9 +83,49 @@ type partFold struct {
 	nparts int
 	dims   []string // the dataset's dimension columns, shared by its rows
 	rows   map[string]*aggRow
+	// values holds one copy of each dimension value (texts, dates) for every row of
+	// every dataset (nil: none shared).
+	values internedValues
 
 	cols  *foldColumns // positions in the query's result, from its first
 	cells []*cell      // the cells this part made, for finish
+	// totals are the cells' total column summed over the slices, until
+	// finish turns them into the float the dominance rule compares.
+	totals map[*cell]any
+}
+
+// internedValues keeps one boxed copy of each text a query returned for a
+// dimension. The cells of every aggregated dataset stay in memory until
+// the secondary suppression across them, and each row's dimensions were
+// values of their own, a text keeping its whole line of the result alive:
+// the cells of a publication held 85-87 MB of Go heap at 19.8M
+// liquidations, in the phase that sets its high-water mark
+// (etl/BENCHMARKS.md, "Session 13"). Municipalities, taxes, channels and
+// dates repeat across rows.
+type internedValues map[any]any
+
+func (iv internedValues) of(v any) any {
+	if iv == nil {
+		return v
+	}
+	switch x := v.(type) {
+	case string:
+		if have, ok := iv[x]; ok {
+			return have
+		}
+		// A copy, not a slice of the result's line.
+		c := strings.Clone(x)
+		var boxed any = c
+		iv[c] = boxed
+		return boxed
+	case time.Time:
+		if have, ok := iv[x]; ok {
+			return have
+		}
+		iv[x] = v
+		return v
+	}
+	return v
 }
 
 // foldColumns are the positions of what a fold reads in a query's result
@@ -147,7 +188,7 @@ func (f *partFold) add(res *warehouse.Result, sliced bool) error {
 			if i := cols.dims[j]; i >= 0 {
 				v := qrow[i]
 				if s, isStr := v.(string); !isStr || s != "" || row.dims.vals[j] == nil {
-					row.dims.set(name, v)
+					row.dims.set(name, f.values.of(v))
 				}
 			}
 		}
@@ -163,7 +204,10 @@ func (f *partFold) add(res *warehouse.Result, sliced bool) error {
 			if f.part.flag != "" {
 				c.contrib, _ = get(qrow, cols.contrib).(uint64)
 				c.top1, c.top2 = toFloat(get(qrow, cols.top1)), toFloat(get(qrow, cols.top2))
-				c.totalSum = get(qrow, cols.tot)
+				if f.totals == nil {
+					f.totals = map[*cell]any{}
+				}
+				f.totals[c] = get(qrow, cols.tot)
 			}
 			row.cells[f.pi] = c
 			f.cells = append(f.cells, c)
@@ -179,7 +223,7 @@ func (f *partFold) add(res *warehouse.Result, sliced bool) error {
 		if f.part.flag != "" {
 			n, _ := get(qrow, cols.contrib).(uint64)
 			c.contrib += n
-			if c.totalSum, err = addValues(c.totalSum, get(qrow, cols.tot)); err != nil {
+			if f.totals[c], err = addValues(f.totals[c], get(qrow, cols.tot)); err != nil {
 				return fmt.Errorf("%s, columna %s: %w", f.d.ID, f.part.total, err)
 			}
 			tops := []float64{c.top1, c.top2, toFloat(get(qrow, cols.top1)), toFloat(get(qrow, cols.top2))}
@@ -195,9 +239,8 @@ func (f *partFold) add(res *warehouse.Result, sliced bool) error {
 func (f *partFold) finish(r rules, levels map[string]map[string]*cell) {
 	for _, c := range f.cells {
 		if f.part.flag != "" {
-			c.total = toFloat(c.totalSum)
+			c.total = toFloat(f.totals[c])
 			c.amount = math.Abs(c.total)
-			c.totalSum = nil
 			r.primary(c, f.d.Policy)
 		}
 		if f.part.level != "" {
@@ -207,7 +250,7 @@ func (f *partFold) finish(r rules, levels map[string]map[string]*cell) {
 			levels[f.part.level][latticeKey(f.part.level, c.row.dims)] = c
 		}
 	}
-	f.cells = nil
+	f.cells, f.totals = nil, nil
 }
 
 // keyColumns are the positions of the dataset's key columns in a part's
