@@ -85,11 +85,11 @@ func Refresh(ctx context.Context, eng warehouse.Engine, o RefreshOptions) (*Refr
 	// The arrears read every liquidation's balance at the cut-off date,
 	// built once for the refresh (analytics.Balances).
 	var balances *analytics.Balances
-	defer func() {
-		if balances != nil && o.Balances == nil {
-			balances.Drop(ctx)
-		}
-	}()
+	shared := o.Balances
+	if shared == nil {
+		shared = &analytics.SharedBalances{}
+		defer shared.Drop(ctx)
+	}
 	for _, a := range aggregates {
 		q, err := analytics.Get(a.Live)
 		if err != nil {
@@ -104,13 +104,7 @@ func Refresh(ctx context.Context, eng warehouse.Engine, o RefreshOptions) (*Refr
 		}
 		if analytics.NeedsBalances(q.SQL) {
 			if balances == nil {
-				bo := analytics.BalanceOptions{PaidUpTo: cutoff}
-				if o.Balances != nil {
-					balances, _, err = o.Balances.Get(ctx, eng, bo)
-				} else {
-					balances, err = analytics.BuildBalances(ctx, eng, bo)
-				}
-				if err != nil {
+				if balances, _, err = shared.Get(ctx, eng, analytics.BalanceOptions{PaidUpTo: cutoff}); err != nil {
 					return nil, fmt.Errorf("agregados de los tableros, %s: %w", a.Table, err)
 				}
 			}

@@ -19,8 +19,10 @@ import (
 type snapshot struct {
 	eng    warehouse.Engine
 	cutoff time.Time
-	// shared, when set, keeps the balances after the publication.
+	// shared keeps the balances; when the caller gave none, the snapshot
+	// owns them (own) and drops them at close.
 	shared   *analytics.SharedBalances
+	own      bool
 	balances *analytics.Balances
 	// failed is why the balances could not be built: the datasets that
 	// read them fail with it, without building them again (250 s at
@@ -40,15 +42,10 @@ func (s *snapshot) params(ctx context.Context, sql string) ([]warehouse.Param, e
 		}
 		if s.balances == nil {
 			step := newSteps(ctx, s.eng, "saldos")
-			o := analytics.BalanceOptions{RunsUpTo: s.cutoff}
-			var b *analytics.Balances
-			var err error
-			built := true
-			if s.shared != nil {
-				b, built, err = s.shared.Get(ctx, s.eng, o)
-			} else {
-				b, err = analytics.BuildBalances(ctx, s.eng, o)
+			if s.shared == nil {
+				s.shared, s.own = &analytics.SharedBalances{}, true
 			}
+			b, built, err := s.shared.Get(ctx, s.eng, analytics.BalanceOptions{RunsUpTo: s.cutoff})
 			if err != nil {
 				s.failed = err
 				return nil, err
@@ -66,8 +63,8 @@ func (s *snapshot) params(ctx context.Context, sql string) ([]warehouse.Param, e
 }
 
 func (s *snapshot) close(ctx context.Context) {
-	if s.balances != nil && s.shared == nil {
-		s.balances.Drop(ctx)
-		s.balances = nil
+	if s.own {
+		s.shared.Drop(ctx)
 	}
+	s.balances = nil
 }
