@@ -46,10 +46,11 @@ const balancesPrefix = "tmp_saldos_"
 // liquidations they pay.
 const joinBytesPerPayment = 320
 
-// lastDate stands for "no cut-off" in a Date parameter. It is not the
-// type's last value (2149-06-06): the ClickHouse 18.16 server that Debian
-// ships casts dates past 2106 to 1970-01-01, and the balances of every
-// payment counted none there (TestBalances).
+// lastDate stands for "no cut-off" in a Date parameter: the last day a
+// Date column takes (warehouse/coltype.go). The type's own last value,
+// 2149-06-06, is cast to 1970-01-01 by the ClickHouse 18.16 server that
+// Debian ships, and the balances of every payment counted none there
+// (TestBalances).
 var lastDate = time.Date(2105, 12, 31, 0, 0, 0, 0, time.UTC)
 
 // BalanceOptions select the snapshot.

@@ -66,10 +66,16 @@ func parseColType(typ string) colType {
 	return c
 }
 
-// maxDate and maxDateTime are the last values Date (UInt16 days) and
-// DateTime (UInt32 seconds) hold.
+// maxDate and maxDateTime are the last values a Date and a DateTime
+// column take. A Date holds UInt16 days, up to 2149-06-06, but the
+// ClickHouse 18.16 server that Debian ships writes any day from 2106 on as
+// 1970-01-01 in text (CSV files, toString, a date compared with a text
+// parameter), while it stores and returns the day right over the native
+// protocol; a row with such a date is refused here on both engines, so
+// that it is quarantined rather than published wrong. DateTime holds
+// UInt32 seconds.
 var (
-	maxDate     = time.Date(2149, 6, 6, 0, 0, 0, 0, time.UTC)
+	maxDate     = time.Date(2105, 12, 31, 0, 0, 0, 0, time.UTC)
 	maxDateTime = time.Unix(math.MaxUint32, 0).UTC()
 )
 
@@ -157,7 +163,7 @@ func (c *colType) checkTime(t time.Time) error {
 		y, m, d := t.Date()
 		day := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 		if day.Before(time.Unix(0, 0)) || day.After(maxDate) {
-			return fmt.Errorf("fecha %s fuera del rango de Date (1970-01-01 a 2149-06-06)", t.Format("2006-01-02"))
+			return fmt.Errorf("fecha %s fuera del rango de Date (1970-01-01 a 2105-12-31)", t.Format("2006-01-02"))
 		}
 		return nil
 	}
