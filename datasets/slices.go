@@ -48,20 +48,20 @@ func runSliced(ctx context.Context, eng warehouse.Engine, sql string, snap *snap
 	if err != nil {
 		return err
 	}
-	defer debug.FreeOSMemory()
-	if !strings.Contains(sql, "{tajadas:") {
-		res, err := eng.Query(ctx, sql, params...)
-		if err != nil {
-			return err
-		}
-		return fold(res, false)
+	sliced := strings.Contains(sql, "{tajadas:")
+	if !sliced {
+		slices = 1
 	}
 	for i := uint64(0); i < slices; i++ {
-		res, err := eng.Query(ctx, sql, append(append([]warehouse.Param{}, params...), warehouse.P("tajadas", slices), warehouse.P("tajada", i))...)
+		p := params
+		if sliced {
+			p = append(append([]warehouse.Param{}, params...), warehouse.P("tajadas", slices), warehouse.P("tajada", i))
+		}
+		res, err := eng.Query(ctx, sql, p...)
 		if err != nil {
 			return err
 		}
-		if err := fold(res, true); err != nil {
+		if err := fold(res, sliced); err != nil {
 			return err
 		}
 		debug.FreeOSMemory()
