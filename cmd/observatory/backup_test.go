@@ -40,10 +40,7 @@ func TestBackupAndRestoreCommands(t *testing.T) {
 	embedded := func(db string) []string {
 		return append(append([]string{}, base...), "OBSERVATORIO_DATA_DIR="+filepath.Join(dir, "almacen"), "OBSERVATORIO_DATABASE="+db)
 	}
-	server := func(db string) []string {
-		return append(append([]string{}, base...), "OBSERVATORIO_CLICKHOUSE_ADDR="+srv.Addr(), "OBSERVATORIO_CLICKHOUSE_HTTP_ADDR="+srv.HTTPAddr(),
-			"OBSERVATORIO_CLICKHOUSE_USER="+srv.User(), "OBSERVATORIO_CLICKHOUSE_PASSWORD="+srv.Password(), "OBSERVATORIO_DATABASE="+db)
-	}
+	server := func(db string) []string { return serverEnv(base, srv, db) }
 	must := func(env []string, args ...string) {
 		t.Helper()
 		if code, stderr := runBinary(t, dir, env, args...); code != 0 {
@@ -73,14 +70,7 @@ func TestBackupAndRestoreCommands(t *testing.T) {
 		t.Cleanup(func() { e.Close() })
 		return e
 	}
-	openSrv := func(db string) warehouse.Engine {
-		e, err := warehouse.Open(ctx, warehouse.Config{Database: db, Server: warehouse.ServerConfig{Addrs: []string{srv.Addr()}, HTTPAddrs: []string{srv.HTTPAddr()}, User: srv.User(), Password: srv.Password()}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { e.Close() })
-		return e
-	}
+	openSrv := func(db string) warehouse.Engine { return openServer(t, srv, db) }
 	schema, err := warehouse.Schema()
 	if err != nil {
 		t.Fatal(err)

@@ -72,6 +72,26 @@ func cleanEnv(extra ...string) []string {
 	return append(env, extra...)
 }
 
+// serverEnv is base with the variables that point the binary at a test
+// ClickHouse server's database db.
+func serverEnv(base []string, srv *chserver.Server, db string) []string {
+	return append(append([]string{}, base...), "OBSERVATORIO_CLICKHOUSE_ADDR="+srv.Addr(), "OBSERVATORIO_CLICKHOUSE_HTTP_ADDR="+srv.HTTPAddr(),
+		"OBSERVATORIO_CLICKHOUSE_USER="+srv.User(), "OBSERVATORIO_CLICKHOUSE_PASSWORD="+srv.Password(), "OBSERVATORIO_DATABASE="+db)
+}
+
+// openServer opens, from the test, the database db of a test server the
+// binary uses.
+func openServer(t *testing.T, srv *chserver.Server, db string) warehouse.Engine {
+	t.Helper()
+	e, err := warehouse.Open(context.Background(), warehouse.Config{Database: db, Server: warehouse.ServerConfig{
+		Addrs: []string{srv.Addr()}, HTTPAddrs: []string{srv.HTTPAddr()}, User: srv.User(), Password: srv.Password()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return e
+}
+
 // runBinary runs the binary to completion and returns exit code and stderr.
 func runBinary(t *testing.T, dir string, env []string, args ...string) (int, string) {
 	t.Helper()

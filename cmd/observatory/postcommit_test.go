@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/observatorio-civico/observatorio/warehouse"
 	"github.com/observatorio-civico/observatorio/warehouse/chserver"
 )
 
@@ -22,8 +21,7 @@ func TestEtlRunFailsWhenThePublicationFails(t *testing.T) {
 	}
 	cfgPath := filepath.Join(dir, "demo", "observatorio.yaml")
 	srv := chserver.Start(t, chserver.Options{Name: "publicacion"})
-	env := append(base, "OBSERVATORIO_CLICKHOUSE_ADDR="+srv.Addr(), "OBSERVATORIO_CLICKHOUSE_HTTP_ADDR="+srv.HTTPAddr(),
-		"OBSERVATORIO_CLICKHOUSE_USER="+srv.User(), "OBSERVATORIO_CLICKHOUSE_PASSWORD="+srv.Password(), "OBSERVATORIO_DATABASE=observatorio")
+	env := serverEnv(base, srv, "observatorio")
 	if code, stderr := runBinary(t, dir, env, "migrate", "--config", cfgPath); code != 0 {
 		t.Fatalf("migrate: exit %d\n%s", code, stderr)
 	}
@@ -31,12 +29,7 @@ func TestEtlRunFailsWhenThePublicationFails(t *testing.T) {
 	// The table the releases' files go to is replaced by one they cannot
 	// be written to.
 	ctx := context.Background()
-	eng, err := warehouse.Open(ctx, warehouse.Config{Database: "observatorio", Server: warehouse.ServerConfig{
-		Addrs: []string{srv.Addr()}, HTTPAddrs: []string{srv.HTTPAddr()}, User: srv.User(), Password: srv.Password()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
+	eng := openServer(t, srv, "observatorio")
 	for _, q := range []string{
 		"RENAME TABLE dataset_files TO dataset_files_aparte",
 		"CREATE TABLE dataset_files (x UInt8) ENGINE = Memory",
