@@ -203,15 +203,11 @@ func serve(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	// Publish what changed since the last releases (nothing, usually: the
-	// ETL publishes after each committed run).
-	if _, err := datasets.Publish(ctx, eng, datasets.PublishOptions{}); err != nil {
-		slog.Error("no se pudieron publicar los conjuntos de datos", "error", err)
-	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	var jobs server.JobRunner
 	var svc *etlService
+	var pending []string // jobs that never committed
 	grace := cfg.HTTP.ShutdownGrace
 	if len(cfg.ETL.Jobs) > 0 {
 		r, err := newRunner(cfg, eng, reg)
@@ -219,12 +215,23 @@ func serve(ctx context.Context, args []string) error {
 			return err
 		}
 		svc = newETLService(r)
-		// Jobs that never committed run now: in demo mode before serving,
-		// so the first page already shows the data; otherwise alongside.
-		pending, err := r.Pending(ctx)
-		if err != nil {
+		if pending, err = r.Pending(ctx); err != nil {
 			return err
 		}
+	}
+	// Publish what changed since the last releases (nothing, usually: the
+	// ETL publishes after each committed run). Not while jobs that never
+	// committed are about to run: on a new warehouse that published a
+	// version 1 without rows of every dataset fed by them, ahead of the
+	// first one with the data, and their first commit publishes anyway.
+	if len(pending) == 0 {
+		if _, err := datasets.Publish(ctx, eng, datasets.PublishOptions{}); err != nil {
+			slog.Error("no se pudieron publicar los conjuntos de datos", "error", err)
+		}
+	}
+	if svc != nil {
+		// Jobs that never committed run now: in demo mode before serving,
+		// so the first page already shows the data; otherwise alongside.
 		if len(pending) > 0 {
 			done := svc.catchUp(pending)
 			if cfg.Demo {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -19,6 +20,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/observatorio-civico/observatorio/config"
+	"github.com/observatorio-civico/observatorio/datasets"
 	"github.com/observatorio-civico/observatorio/warehouse"
 	"github.com/observatorio-civico/observatorio/warehouse/chserver"
 )
@@ -379,6 +381,27 @@ func TestDemoThroughTheETL(t *testing.T) {
 	home := get(t, "http://"+addr+"/", "text/html")
 	if !strings.Contains(home, "Bucaramanga") {
 		t.Errorf("home page without the demo's municipalities")
+	}
+	// Every dataset of the demo has rows from its first release on: the
+	// start of serve publishes nothing ahead of the jobs' first commits.
+	for _, d := range datasets.Catalog {
+		var hist struct {
+			Versiones []struct {
+				Version uint32 `json:"version"`
+				Filas   uint64 `json:"filas"`
+			} `json:"versiones"`
+		}
+		if err := json.Unmarshal([]byte(get(t, "http://"+addr+"/datos/"+d.ID+"/versiones", "application/json")), &hist); err != nil {
+			t.Fatal(err)
+		}
+		if len(hist.Versiones) == 0 {
+			t.Errorf("%s: sin versiones", d.ID)
+		}
+		for _, v := range hist.Versiones {
+			if v.Filas == 0 {
+				t.Errorf("%s: la versión %d no tiene filas", d.ID, v.Version)
+			}
+		}
 	}
 	// chDB keeps one process per data directory: stop the server first.
 	cmd.Process.Signal(syscall.SIGTERM)
