@@ -389,21 +389,22 @@ func classifyMicro(declared, expected int64) (Status, int64) {
 	return StatusDiscrepancy, diff
 }
 
-// verifyFast is the allocation-light Verify for predial rows; false means "use the
-// general path".
-func (r *Rules) verifyFast(req *Request) (*Verification, bool) {
+// verifyFast is the allocation-light Verify for predial rows, written into
+// v (its Lines' array is reused) with the total's check in total; false
+// means "use the general path", and then v holds nothing of use.
+func (r *Rules) verifyFast(req *Request, v *Verification, total *Check) bool {
 	if req == nil || req.Tax != TaxPredial || req.Explain || req.validateCommon() != nil {
-		return nil, false
+		return false
 	}
 	m := r.munis[req.Municipality]
 	if m == nil {
-		return nil, false
+		return false
 	}
 	var fp fastPredial
 	if !r.predialFast(req, m, &fp) {
-		return nil, false
+		return false
 	}
-	v := &Verification{ID: req.ID, Status: StatusMatch}
+	*v = Verification{ID: req.ID, Status: StatusMatch, Lines: v.Lines[:0]}
 	check := func(code string, d decimal.Decimal, e int64, present bool) (Check, bool) {
 		if !present {
 			return Check{Code: code, Status: StatusUnverifiable, Declared: d, Difference: decimal.Zero,
@@ -433,29 +434,54 @@ func (r *Rules) verifyFast(req *Request) (*Verification, bool) {
 		}
 		return c, true
 	}
-	if len(req.Declared) > 0 {
+	if v.Lines == nil {
 		v.Lines = make([]Check, 0, len(req.Declared))
+	}
+	if len(req.Declared) > 0 {
 		var buf [4]string
 		for _, code := range sortedCodesFast(req.Declared, &buf) {
 			e, present := fp.line(code)
 			c, ok := check(code, req.Declared[code], e, present)
 			if !ok {
-				return nil, false
+				return false
 			}
 			v.Lines = append(v.Lines, c)
 		}
-	} else {
-		v.Lines = []Check{}
 	}
 	if req.DeclaredTotal.Valid {
 		c, ok := check(PTotalPagar, req.DeclaredTotal.Decimal, fp.total, true)
 		if !ok {
-			return nil, false
+			return false
 		}
 		c.Code = "total"
-		v.Total = &c
+		*total = c
+		v.Total = total
 	}
-	return v, true
+	return true
+}
+
+// Verifier verifies request after request with the same rules, reusing
+// its verdict's memory: the ETL recomputes every liquidation it loads and
+// copies what it keeps of each verdict before the next one. A verdict, its
+// lines and its total, allocated for each predial row, were 320 bytes of
+// the load's 1,640 per row (etl/BENCHMARKS.md, "Session 14"). A Verifier
+// is for one goroutine.
+type Verifier struct {
+	rules *Rules
+	v     Verification
+	total Check
+}
+
+// Verifier returns a Verifier of r.
+func (r *Rules) Verifier() *Verifier { return &Verifier{rules: r} }
+
+// Verify is Rules.Verify; the verdict it returns is valid until the next
+// call.
+func (vr *Verifier) Verify(req *Request) *Verification {
+	if vr.rules.verifyFast(req, &vr.v, &vr.total) {
+		return &vr.v
+	}
+	return vr.rules.Verify(req)
 }
 
 func sortedCodesFast(m map[string]decimal.Decimal, buf *[4]string) []string {

@@ -1,6 +1,7 @@
 package liquidation
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand"
 	"testing"
@@ -69,4 +70,59 @@ func TestFastPathMatchesDecimalEngine(t *testing.T) {
 		t.Fatalf("fast path taken only %d times", fast)
 	}
 	t.Logf("fast path taken for %d requests", fast)
+}
+
+// TestVerifierMatchesVerify: a Verifier's verdicts, over a run of
+// requests with and without lines and totals, some of them for the
+// general path, are Rules.Verify's; nothing of one verdict shows in the
+// next, and the reused verdict allocates less.
+func TestVerifierMatchesVerify(t *testing.T) {
+	r := MustEmbeddedRules()
+	vr := r.Verifier()
+	rng := rand.New(rand.NewSource(11))
+	general := 0
+	for i := 0; i < 3000; i++ {
+		year := 2019 + rng.Intn(8)
+		req := &Request{ID: fmt.Sprint("L-", i), Tax: TaxPredial, Municipality: []string{"68001", "18001", "25151"}[rng.Intn(3)], Year: year,
+			Predial: &PredialInput{Avaluo: nd(fmt.Sprint(rng.Int63n(2_000_000_000))), Destino: "habitacional", Estrato: 1 + rng.Intn(6)}}
+		switch rng.Intn(6) {
+		case 0:
+			req.Explain = true // the general path
+		case 1:
+			req.Municipality = "99999" // no rules: unverifiable, general path
+		}
+		res, err := r.Liquidate(&Request{Tax: req.Tax, Municipality: "68001", Year: year, Predial: req.Predial})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rng.Intn(2) == 0 {
+			req.Declared = map[string]decimal.Decimal{PImpuesto: res.Line(PImpuesto).Value.Add(decimal.NewFromInt(int64(rng.Intn(3000) - 1500)))}
+			if rng.Intn(2) == 0 {
+				req.Declared[PLiquidado] = res.Line(PLiquidado).Value
+			}
+		}
+		if rng.Intn(3) > 0 {
+			req.DeclaredTotal = nd(res.Total.Add(decimal.NewFromInt(int64(rng.Intn(5000)))).String())
+		}
+		want, _ := json.Marshal(r.Verify(req))
+		got, _ := json.Marshal(vr.Verify(req))
+		if string(got) != string(want) {
+			t.Fatalf("request %d: Verifier %s\nVerify %s", i, got, want)
+		}
+		if req.Explain || req.Municipality == "99999" {
+			general++
+		}
+	}
+	if general == 0 {
+		t.Fatal("no request took the general path")
+	}
+	req := &Request{Tax: TaxPredial, Municipality: "68001", Year: 2025,
+		Predial: &PredialInput{Avaluo: nd("150000000"), Destino: "habitacional", Estrato: 3},
+		Declared: map[string]decimal.Decimal{PImpuesto: mustDec("900000")}, DeclaredTotal: nd("1000000")}
+	fresh := testing.AllocsPerRun(200, func() { r.Verify(req) })
+	reused := testing.AllocsPerRun(200, func() { vr.Verify(req) })
+	if reused > fresh-3 {
+		t.Errorf("allocations per verdict: %v reused, %v fresh; the verdict, its lines and its total should not be allocated", reused, fresh)
+	}
+	t.Logf("allocations per verdict: %v reused, %v fresh", reused, fresh)
 }

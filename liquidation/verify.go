@@ -114,10 +114,11 @@ func isMultipleOf1000(d decimal.Decimal) bool {
 // published total (Request.DeclaredTotal). It never fails: invalid inputs and missing
 // rules give an unverifiable verdict naming the field or rule. Safe for concurrent use.
 func (r *Rules) Verify(req *Request) *Verification {
-	if v, ok := r.verifyFast(req); ok {
+	v := &Verification{}
+	if r.verifyFast(req, v, new(Check)) {
 		return v
 	}
-	v := &Verification{}
+	*v = Verification{}
 	if req != nil {
 		v.ID = req.ID
 	}
