@@ -117,7 +117,7 @@ func TestVerifierMatchesVerify(t *testing.T) {
 		t.Fatal("no request took the general path")
 	}
 	req := &Request{Tax: TaxPredial, Municipality: "68001", Year: 2025,
-		Predial: &PredialInput{Avaluo: nd("150000000"), Destino: "habitacional", Estrato: 3},
+		Predial:  &PredialInput{Avaluo: nd("150000000"), Destino: "habitacional", Estrato: 3},
 		Declared: map[string]decimal.Decimal{PImpuesto: mustDec("900000")}, DeclaredTotal: nd("1000000")}
 	fresh := testing.AllocsPerRun(200, func() { r.Verify(req) })
 	reused := testing.AllocsPerRun(200, func() { vr.Verify(req) })
