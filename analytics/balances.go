@@ -34,7 +34,7 @@ type Balances struct {
 
 // balancesPrefix names the scratch tables; a table older than a day is one
 // a process left behind when it died, and goes with the next build.
-const balancesPrefix = "tmp_saldos_"
+const balancesPrefix = warehouse.BalancesPrefix
 
 // joinBytesPerPayment is what one liquidation with payments may take in
 // the right side of a hash join, at most: its key and sum (about 40 bytes)

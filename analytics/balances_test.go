@@ -48,6 +48,9 @@ func TestBalances(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%d partes: %v", slices, err)
 			}
+			if _, ok := warehouse.WorkingTable(b.Table); !ok {
+				t.Errorf("%s no es una tabla de trabajo: una copia de seguridad la tomaría por ajena", b.Table)
+			}
 			got, err := e.Query(ctx, "SELECT count(), sum(pagado), countIf(pagado > 0), uniqExact(municipality_code, liquidation_id) FROM {t:Identifier}", warehouse.P("t", b.Table))
 			if err != nil {
 				t.Fatal(err)

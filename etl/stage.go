@@ -45,7 +45,7 @@ func newStaging(eng warehouse.Engine, job, runID string) *staging {
 func stagePrefix(job string) string {
 	h := fnv.New32a()
 	h.Write([]byte(job))
-	return fmt.Sprintf("etl_stage_%08x_", h.Sum32())
+	return fmt.Sprintf("%s%08x_", warehouse.StagePrefix, h.Sum32())
 }
 
 // stageRun is a run id as a part of a table name: NewRunID's time and

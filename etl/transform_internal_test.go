@@ -9,6 +9,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/observatorio-civico/observatorio/ingest"
+	"github.com/observatorio-civico/observatorio/warehouse"
 )
 
 // TestAppendDecimal checks the fast formatting against decimal's String.
@@ -49,5 +50,14 @@ func TestLiquidationInputsJSON(t *testing.T) {
 	}
 	if s := string(appendLiquidationInputs(nil, &ingest.Liquidation{})); s != "{}" {
 		t.Errorf("empty inputs: %s", s)
+	}
+}
+
+// TestStagingTablesAreWorkingTables: a backup taken while a run loads
+// leaves its staging tables out as working tables, not as foreign ones.
+func TestStagingTablesAreWorkingTables(t *testing.T) {
+	s := newStaging(nil, "bucaramanga liquidaciones (predial)", NewRunID())
+	if what, ok := warehouse.WorkingTable(s.name("liquidations")); !ok || what == "" {
+		t.Errorf("%s is not a working table", s.name("liquidations"))
 	}
 }

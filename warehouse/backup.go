@@ -333,6 +333,10 @@ func Backup(ctx context.Context, e Engine, o BackupOptions) (*BackupManifest, er
 		return nil, err
 	}
 	for _, s := range skipped {
+		if what, ok := WorkingTable(s); ok {
+			log.Info("copia de seguridad: tabla de trabajo, no se copia", "tabla", s, "contenido", what)
+			continue
+		}
 		log.Warn("copia de seguridad: tabla ajena al esquema, no se copia", "tabla", s)
 	}
 	version := ""

@@ -78,7 +78,7 @@ func CopySorted(ctx context.Context, e Engine, c SortedCopy) error {
 		return e.Exec(ctx, insert(c.Table, "(SELECT * FROM (\n"+c.Query+"\n) ORDER BY "+order+")"),
 			append(append([]Param{}, c.QueryParams...), c.SelectParams...)...)
 	}
-	sorted, stage := c.Scratch+"_orden", c.Scratch+"_etapa"
+	sorted, stage := c.Scratch+sortedSuffix, c.Scratch+stageSuffix
 	if !validIdent(sorted) || !validIdent(stage) {
 		return fmt.Errorf("nombre de tabla auxiliar inválido: %q", c.Scratch)
 	}
