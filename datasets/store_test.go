@@ -24,8 +24,7 @@ import (
 func TestFileWriterStoresAfterTheStream(t *testing.T) {
 	whtest.Each(t, func(t *testing.T, e warehouse.Engine) {
 		ctx := datasetstest.Ctx(t)
-		savedDir := datasets.CacheDir
-		t.Cleanup(func() { datasets.CacheDir = savedDir })
+		datasetstest.KeepCacheDir(t)
 		tmp := t.TempDir()
 		t.Setenv("TMPDIR", tmp)
 

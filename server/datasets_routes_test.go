@@ -84,8 +84,7 @@ var linkRe = regexp.MustCompile(`href="([^"]+)"`)
 // (every dataset, format, release, diff, page and API answer) is scanned for
 // the demo's raw ids, names and addresses and for plain hashes of the ids.
 func TestDatasetsJourney(t *testing.T) {
-	saved := datasets.CacheDir
-	t.Cleanup(func() { datasets.CacheDir = saved })
+	datasetstest.KeepCacheDir(t)
 	whtest.Each(t, func(t *testing.T, e warehouse.Engine) {
 		ctx := datasetstest.Ctx(t)
 		cache := t.TempDir()

@@ -16,6 +16,7 @@ import (
 	"github.com/observatorio-civico/observatorio/dashboards"
 	"github.com/observatorio-civico/observatorio/dashboards/dashtest"
 	"github.com/observatorio-civico/observatorio/datasets"
+	"github.com/observatorio-civico/observatorio/datasets/datasetstest"
 	"github.com/observatorio-civico/observatorio/formato"
 	"github.com/observatorio-civico/observatorio/stale"
 	"github.com/observatorio-civico/observatorio/warehouse/whtest"
@@ -32,9 +33,8 @@ var noticeRe = regexp.MustCompile(`<p class="aviso aviso-cache" role="status">[^
 // binary (cmd/observatory, TestWarehouseKilledUnderLoad) checks the same
 // under concurrency; this one checks the details.
 func TestWarehouseOutageAnswers(t *testing.T) {
-	saved := datasets.CacheDir
+	datasetstest.KeepCacheDir(t)
 	datasets.CacheDir = t.TempDir()
-	t.Cleanup(func() { datasets.CacheDir = saved })
 	eng, ch := whtest.Server(t)
 	ctx := context.Background()
 	began := time.Now().Add(-time.Second)

@@ -43,8 +43,7 @@ var fuzzRoutes = []string{
 //
 //	go test -run '^$' -fuzz FuzzQueryParameters -fuzztime 2m ./server/
 func FuzzQueryParameters(f *testing.F) {
-	saved := datasets.CacheDir
-	f.Cleanup(func() { datasets.CacheDir = saved })
+	datasetstest.KeepCacheDir(f)
 	datasets.CacheDir = f.TempDir()
 	e := whtest.Embedded(f)
 	datasetstest.Load(f, e)

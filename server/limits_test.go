@@ -489,8 +489,7 @@ func (d *inflight) finish() ([]byte, error) {
 // gets 503, what is cached does not), the cut of a client that stops
 // reading, and the graceful shutdown with a download in flight.
 func TestWarehouseLimits(t *testing.T) {
-	saved := datasets.CacheDir
-	t.Cleanup(func() { datasets.CacheDir = saved })
+	datasetstest.KeepCacheDir(t)
 	whtest.Each(t, func(t *testing.T, e warehouse.Engine) {
 		// The load caches the files it publishes: into a folder of this
 		// engine's (the second engine's load wrote into the first

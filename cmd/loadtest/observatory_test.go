@@ -10,6 +10,7 @@ import (
 
 	"github.com/observatorio-civico/observatorio/dashboards"
 	"github.com/observatorio-civico/observatorio/datasets"
+	"github.com/observatorio-civico/observatorio/datasets/datasetstest"
 	"github.com/observatorio-civico/observatorio/etl"
 	"github.com/observatorio-civico/observatorio/etl/demo"
 	"github.com/observatorio-civico/observatorio/server"
@@ -28,9 +29,8 @@ func TestAgainstTheObservatory(t *testing.T) {
 	eng := whtest.Embedded(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	saved := datasets.CacheDir
+	datasetstest.KeepCacheDir(t)
 	datasets.CacheDir = t.TempDir()
-	t.Cleanup(func() { datasets.CacheDir = saved })
 	if _, err := warehouse.SeedEntities(ctx, eng); err != nil {
 		t.Fatal(err)
 	}

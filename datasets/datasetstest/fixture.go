@@ -247,3 +247,10 @@ FROM numbers({n:UInt64})`, warehouse.P("n", uint64(n)), warehouse.P("p", uint64(
 	return e.Insert(ctx, "etl_runs", []string{"run_id", "job", "started_at", "finished_at", "status", "rows_read", "rows_loaded", "rows_quarantined", "rows_skipped", "rows_unchanged", "error"},
 		[][]any{{"banco-1", "banco", now, now, "committed", n, n, 0, 0, 0, ""}})
 }
+
+// KeepCacheDir restores datasets.CacheDir when t ends, for a test that
+// points the file cache at folders of its own.
+func KeepCacheDir(t testing.TB) {
+	saved := datasets.CacheDir
+	t.Cleanup(func() { datasets.CacheDir = saved })
+}
