@@ -19,10 +19,59 @@
 #            and Excel CSV, Parquet)
 #   rest     the last release → exit (dashboard aggregates)
 #
+#   scripts/etl-memory.sh --summary OUT
+#
+# prints that table again from the OUT folder of an earlier run.
+#
 # Output: OUT/samples.tsv (t, VmRSS, VmHWM, RssAnon, RssFile in MB), OUT/log
 # (stamped stdout+stderr), and a table of peak RSS per phase on stdout.
 # OUT is $OUT or DATADIR.mem.
 set -euo pipefail
+# summary OUT END prints the peak RSS of each phase of the run whose samples
+# and log are in OUT, up to END seconds (phase boundaries: each job's
+# summary line (committed), each step of a publication and each published
+# release), with the process's VmHWM at the phase's end: a jump between
+# the samples shows in the phase where the HWM rises past the samples.
+summary() {
+	awk -F'\t' -v end="$2" '
+		FNR == NR {
+			if ($2 !~ /^time=/ && $2 ~ /: [a-z]+, leídas [0-9]+ = cargadas/) {
+				# One per job (the summary line on stdout): its load ends there.
+				j = $2; sub(/: .*/, "", j)
+				bound[++n] = $1; name[n] = "carga de " j
+			}
+			else if ($2 ~ /paso de publicación/) {
+				c = $2; sub(/.*conjunto=/, "", c); sub(/ .*/, "", c)
+				p = $2; sub(/.*paso=/, "", p); sub(/ .*/, "", p)
+				bound[++n] = $1; name[n] = "  " c ": " p
+			}
+			else if ($2 ~ /versión publicada/) {
+				c = $2; sub(/.*conjunto=/, "", c); sub(/ .*/, "", c)
+				bound[++n] = $1; name[n] = "versión " c
+			}
+			next
+		}
+		FNR > 1 { t[++m] = $1; rss[m] = $2; hwm[m] = $3; anon[m] = $4 }
+		END {
+			bound[++n] = end; name[n] = "resto (agregados de los tableros) → salida"
+			printf "%-45s %8s %8s %9s %8s\n", "fase", "hasta(s)", "pico MB", "anon MB", "HWM MB"
+			lo = 0; j = 1
+			for (i = 1; i <= n; i++) {
+				peak = 0; pa = 0
+				for (; j <= m && t[j] <= bound[i]; j++) { if (rss[j] > peak) peak = rss[j]; if (anon[j] > pa) pa = anon[j]; h = hwm[j] }
+				printf "%-45s %8.0f %8d %9d %8d\n", name[i], bound[i], peak, pa, h
+			}
+		}' "$1/log" "$1/samples.tsv"
+	awk -F'\t' 'NR > 1 && $3 > h { h = $3 } END { printf "pico del proceso (VmHWM): %d MB\n", h }' "$1/samples.tsv"
+}
+
+# --summary OUT prints the table again from a finished (or interrupted)
+# run's OUT folder.
+if [ "${1:-}" = --summary ]; then
+	[ -f "${2:-}/samples.tsv" ] || { echo "uso: $0 --summary OUT" >&2; exit 2; }
+	summary "$2" "$(tail -1 "$2/samples.tsv" | cut -f1)"
+	exit 0
+fi
 if [ $# -lt 3 ]; then
 	echo "uso: $0 OBSERVATORY CONFIG DATADIR [JOB...]" >&2
 	exit 2
@@ -65,35 +114,5 @@ sleep 0.5 # the stamping pipe drains
 echo "carga al terminar: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/load"
 cat "$out/load"
 echo "salida: $rc, ${end%.*} s"
-# Phase boundaries: the run summary (committed) and each published release.
-awk -F'\t' -v end="$end" '
-	FNR == NR {
-		if ($2 !~ /^time=/ && $2 ~ /: [a-z]+, leídas [0-9]+ = cargadas/) {
-			# One per job (the summary line on stdout): its load ends there.
-			j = $2; sub(/: .*/, "", j)
-			bound[++n] = $1; name[n] = "carga de " j
-		}
-		else if ($2 ~ /paso de publicación/) {
-			c = $2; sub(/.*conjunto=/, "", c); sub(/ .*/, "", c)
-			p = $2; sub(/.*paso=/, "", p); sub(/ .*/, "", p)
-			bound[++n] = $1; name[n] = "  " c ": " p
-		}
-		else if ($2 ~ /versión publicada/) {
-			c = $2; sub(/.*conjunto=/, "", c); sub(/ .*/, "", c)
-			bound[++n] = $1; name[n] = "versión " c
-		}
-		next
-	}
-	FNR > 1 { t[++m] = $1; rss[m] = $2; anon[m] = $4 }
-	END {
-		bound[++n] = end; name[n] = "resto (agregados de los tableros) → salida"
-		printf "%-45s %8s %8s %9s\n", "fase", "hasta(s)", "pico MB", "anon MB"
-		lo = 0; j = 1
-		for (i = 1; i <= n; i++) {
-			peak = 0; pa = 0
-			for (; j <= m && t[j] <= bound[i]; j++) { if (rss[j] > peak) peak = rss[j]; if (anon[j] > pa) pa = anon[j] }
-			printf "%-45s %8.0f %8d %9d\n", name[i], bound[i], peak, pa
-		}
-	}' "$out/log" "$out/samples.tsv"
-awk -F'\t' 'NR > 1 && $3 > h { h = $3 } END { printf "pico del proceso (VmHWM): %d MB\n", h }' "$out/samples.tsv"
+summary "$out" "$end"
 exit "$rc"
