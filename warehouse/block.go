@@ -231,12 +231,22 @@ func (b *Block) Decimal(d decimal.Decimal) {
 		b.value(c, d)
 		return
 	}
+	var buf [16]byte
+	if v, ok := c.scaledInt64(d); ok {
+		w := buf[:c.width()]
+		putUint(w, uint64(v))
+		if len(w) == 16 && v < 0 {
+			putUint(w[8:], math.MaxUint64)
+		}
+		b.vals[b.col] = append(b.vals[b.col], w...)
+		b.col++
+		return
+	}
 	d, err := c.roundDecimal(d)
 	if err != nil {
 		b.fail(d, err)
 		return
 	}
-	var buf [16]byte
 	w := buf[:c.width()]
 	putScaled(w, d, c.scale)
 	b.vals[b.col] = append(b.vals[b.col], w...)

@@ -150,6 +150,55 @@ func (c *colType) roundDecimal(d decimal.Decimal) (decimal.Decimal, error) {
 	return d, nil
 }
 
+// scaledInt64 is d in units of the column's scale (rounded as
+// roundDecimal rounds) when d's coefficient and the result fit an int64
+// and the result fits the column: the common case, without the big
+// integers roundDecimal and putScaled go through. The ETL writes five
+// decimals per liquidation, two of them the liquidation core's in
+// millionths, whose rounding allocated (etl/BENCHMARKS.md, "Session
+// 14"). false leaves d to them, errors included.
+func (c *colType) scaledInt64(d decimal.Decimal) (int64, bool) {
+	if c.prec > 18 || d.NumDigits() > 18 {
+		return 0, false
+	}
+	v := d.CoefficientInt64() // exact: at most 18 digits
+	shift := int(d.Exponent()) + c.scale
+	switch {
+	case shift > 0:
+		if shift > 18 || abs64(v) >= pow10[18-shift] {
+			return 0, false
+		}
+		v *= pow10[shift]
+	case shift < 0:
+		if -shift > 18 {
+			return 0, false
+		}
+		// Half away from zero, as decimal.Round: |r| ≥ p/2 when the
+		// first digit dropped is 5 or more.
+		p := pow10[-shift]
+		q, r := v/p, v%p
+		if 2*abs64(r) >= p {
+			if v < 0 {
+				q--
+			} else {
+				q++
+			}
+		}
+		v = q
+	}
+	if abs64(v) >= pow10[c.prec] {
+		return 0, false
+	}
+	return v, true
+}
+
+func abs64(v int64) int64 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
 func (c *colType) fitTime(t time.Time) (any, error) {
 	if err := c.checkTime(t); err != nil {
 		return nil, err
