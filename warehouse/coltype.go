@@ -77,6 +77,7 @@ func parseColType(typ string) colType {
 var (
 	maxDate     = time.Date(2105, 12, 31, 0, 0, 0, 0, time.UTC)
 	maxDateTime = time.Unix(math.MaxUint32, 0).UTC()
+	maxDay      = daysSinceEpoch(maxDate)
 )
 
 // fit converts v to the column's canonical Go value (see types.go) and
@@ -209,9 +210,7 @@ func (c *colType) fitTime(t time.Time) (any, error) {
 // checkTime checks that t (UTC) fits a Date or DateTime column.
 func (c *colType) checkTime(t time.Time) error {
 	if c.kind == kindDate {
-		y, m, d := t.Date()
-		day := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-		if day.Before(time.Unix(0, 0)) || day.After(maxDate) {
+		if day := daysSinceEpoch(t); day < 0 || day > maxDay {
 			return fmt.Errorf("fecha %s fuera del rango de Date (1970-01-01 a 2105-12-31)", t.Format("2006-01-02"))
 		}
 		return nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 )
@@ -59,4 +60,25 @@ func TestScaledInt64MatchesTheGeneralPath(t *testing.T) {
 		t.Fatalf("fast path taken only %d times", taken)
 	}
 	t.Logf("fast path taken %d times", taken)
+}
+
+// TestDaysSinceEpoch: the day count from Unix seconds is the UTC calendar
+// day, for instants before and after 1970 in any zone.
+func TestDaysSinceEpoch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	bogota := time.FixedZone("COT", -5*3600)
+	for range 100000 {
+		tm := time.Unix(rng.Int64N(2*200*365*86400)-200*365*86400, 0)
+		if rng.IntN(2) == 0 {
+			tm = tm.In(bogota)
+		}
+		y, m, d := tm.UTC().Date()
+		want := time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400
+		if got := daysSinceEpoch(tm); got != want {
+			t.Fatalf("%s: %d, want %d", tm, got, want)
+		}
+	}
+	if got := time.Unix(maxDay*86400, 0).UTC(); !got.Equal(maxDate) {
+		t.Fatalf("maxDay %d is %s, not 2105-12-31", maxDay, got)
+	}
 }

@@ -124,10 +124,16 @@ func putUint(b []byte, u uint64) {
 }
 
 // daysSinceEpoch is the UTC calendar day of t as days since 1970-01-01,
-// the same day the text form (t.UTC() as 2006-01-02) names.
+// the same day the text form (t.UTC() as 2006-01-02) names: Unix time
+// counts 86,400 seconds a day. (Through the calendar date and back it
+// cost two conversions per date written.)
 func daysSinceEpoch(t time.Time) int64 {
-	y, m, d := t.UTC().Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400
+	s := t.Unix()
+	d := s / 86400
+	if s%86400 < 0 {
+		d--
+	}
+	return d
 }
 
 var pow10 = func() [19]int64 {
