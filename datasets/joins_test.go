@@ -31,12 +31,7 @@ func TestReleasesTheSameWithLittleStatementMemory(t *testing.T) {
 
 	// In one slice, the fixture's payments pass 1 MB as the right side of
 	// the join: otherwise this test would not tell slices from none.
-	q, err := analytics.Get("saldos_liquidaciones")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = small.Query(ctx, "SELECT count() FROM (\n"+q.SQL+"\n)", warehouse.P("corte", time.Now().Add(time.Hour)),
-		warehouse.P("pagos_hasta", time.Now()), warehouse.P("partes", uint64(1)), warehouse.P("parte", uint64(0)))
+	_, err := analytics.BuildBalances(ctx, small, analytics.BalanceOptions{Slices: 1})
 	if err == nil || !strings.Contains(err.Error(), "SET_SIZE_LIMIT_EXCEEDED") {
 		t.Fatalf("saldos de todas las liquidaciones a la vez con 1 MB: %v; se esperaba que pasara del límite", err)
 	}
