@@ -717,8 +717,10 @@ func TestReadersSkipUncommittedCopies(t *testing.T) {
 					params = append(params, warehouse.P("tajadas", uint64(1)), warehouse.P("tajada", uint64(0)))
 				}
 				if strings.Contains(q.SQL, "{partes:") { // every liquidation in one slice
-					params = append(params, warehouse.P("partes", uint64(1)), warehouse.P("parte", uint64(0)),
-						warehouse.P("pagos_hasta", corte))
+					params = append(params, warehouse.P("partes", uint64(1)))
+				}
+				if strings.Contains(q.SQL, "{pagos_hasta:") {
+					params = append(params, warehouse.P("pagos_hasta", corte))
 				}
 				run := analytics.Run
 				if analytics.NeedsBalances(q.SQL) { // the balances as of corte, read by the query
