@@ -10,22 +10,12 @@
 -- slice's payments. In one statement it reached 187 MB at 1.1M
 -- liquidations and their payments, past the engine's join limit
 -- (etl/BENCHMARKS.md, "Session 12").
--- The liquidation's columns, then pagado.
+-- The copy's columns (the slice, then the liquidation's), then pagado: the
+-- queries that read {saldos} name the columns they use.
 SELECT *
 FROM
 (
-    SELECT
-        municipality_code,
-        liquidation_id,
-        tax,
-        tax_year,
-        taxpayer_pseudonym,
-        taxpayer_kind,
-        filing_channel,
-        due_date,
-        base_amount,
-        billed_total,
-        verification_status
+    SELECT *
     FROM {liquidaciones:Identifier}
     WHERE parte = {parte:UInt32}
 ) AS l
