@@ -60,8 +60,9 @@ type transformer struct {
 	rules  *liquidation.Rules
 	runID  string
 	now    time.Time
-	req    *liquidation.Request // a worker's request, refilled for each liquidation
-	// verifier is a worker's, whose verdict is reused for each liquidation.
+	// A worker's request and verifier (forWorker), refilled and reused for
+	// each liquidation.
+	req      *liquidation.Request
 	verifier *liquidation.Verifier
 	// scratch holds a row's pseudonym, then its inputs, while they are
 	// copied into the block. A per-row array escaped to the heap (the hash
@@ -70,7 +71,8 @@ type transformer struct {
 	scratch []byte
 }
 
-// forWorker is a copy of t for one transform goroutine.
+// forWorker is a copy of t for one transform goroutine; rows are written
+// only through such copies.
 func (t *transformer) forWorker() *transformer {
 	w := *t
 	w.req = &liquidation.Request{}
@@ -232,17 +234,8 @@ func verificationDetail(v *liquidation.Verification) string {
 // liquidation writes a liquidation's row (LiquidationColumns) and returns
 // its verification status.
 func (t *transformer) liquidation(b *warehouse.Block, l *ingest.Liquidation) string {
-	req := t.req
-	if req == nil {
-		req = &liquidation.Request{}
-	}
-	recompute.Fill(req, t.rules, l)
-	var v *liquidation.Verification
-	if t.verifier != nil {
-		v = t.verifier.Verify(req)
-	} else {
-		v = t.rules.Verify(req)
-	}
+	recompute.Fill(t.req, t.rules, l)
+	v := t.verifier.Verify(t.req)
 	expected, diff := l.TotalAmount, decimal.Zero
 	if v.Total != nil {
 		diff = v.Total.Difference
