@@ -24,6 +24,7 @@ import (
 // (INSERT INTO ... SELECT * FROM file(...)) and next to the engine's
 // ingest of the same file into a table laid out as liquidations (columns
 // computed in SQL). Rows: OBSERVATORIO_BENCH_ROWS (default 200000).
+// OBSERVATORIO_BENCH_KEEP_MB: the engine's allocator_keep_mb.
 //
 //	OBSERVATORIO_BENCH_ROWS=1000000 go test -run '^$' -bench ETLPredial -benchtime 1x ./etl/
 func BenchmarkETLPredial(b *testing.B) {
@@ -36,7 +37,14 @@ func BenchmarkETLPredial(b *testing.B) {
 	t := &testing.T{}
 	writePredialFile(t, file, rows, nil, nil)
 	st, _ := os.Stat(file)
-	e := whtest.Embedded(b)
+	// OBSERVATORIO_BENCH_KEEP_MB sets warehouse.embedded.allocator_keep_mb
+	// (default 0, as in the observatory); it takes effect if this is the
+	// process's first engine, as when the benchmark runs alone.
+	e := whtest.EmbeddedWith(b, func(c *warehouse.EmbeddedConfig) {
+		if v, err := strconv.Atoi(os.Getenv("OBSERVATORIO_BENCH_KEEP_MB")); err == nil {
+			c.AllocatorKeepMB = &v
+		}
+	})
 	ctx := context.Background()
 
 	// The engine's own ingest of the same bytes: the ceiling.

@@ -113,14 +113,11 @@ func openEmbedded(ctx context.Context, cfg Config) (Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	decay := 0
-	if cfg.Embedded.AllocatorDecayMS != nil {
-		decay = *cfg.Embedded.AllocatorDecayMS
-	}
 	if err := checkAllocatorConf(os.Getenv(jemallocConfEnv)); err != nil && !chdb.Loaded() {
 		return nil, err
 	}
-	loaded := allocatorConf(decay)
+	dirtyMS, muzzyMS, poolArgs := allocatorSettings(cfg.Embedded, engineMemoryLimit())
+	loaded := allocatorConf(dirtyMS, muzzyMS)
 	err = chdb.Load(lib)
 	loaded()
 	if err != nil {
@@ -196,7 +193,7 @@ func openEmbedded(ctx context.Context, cfg Config) (Engine, error) {
 		spool:       spool,
 		queryMemory: mb << 20,
 		db:          cfg.Database,
-		args:        []string{"--path=" + dir, mergeConcurrency},
+		args:        append([]string{"--path=" + dir, mergeConcurrency}, poolArgs...),
 		pool:        make(chan *chdb.Conn, n),
 		closed:      make(chan struct{}),
 		slots:       make(chan struct{}, n),
@@ -232,60 +229,6 @@ func openEmbedded(ctx context.Context, cfg Config) (Engine, error) {
 // the process's: it is read when the library starts, by the first engine
 // of the process.
 const mergeConcurrency = "--background_merges_mutations_concurrency_ratio=1"
-
-// jemallocConfEnv is the variable the allocator inside libchdb.so reads its
-// options from (it is built with the je_ prefix, so plain MALLOC_CONF is
-// not it).
-const jemallocConfEnv = "JE_MALLOC_CONF"
-
-// allocatorConf tells the engine's allocator, before the library loads, to
-// keep no per-thread caches and to return freed memory to the system after
-// decayMS milliseconds (see EmbeddedConfig.AllocatorDecayMS; negative keeps
-// the library's decay). The options not named here keep the library's
-// built-in values. The variable is read once, when the library's first
-// allocation initializes the allocator during loading; loaded removes it
-// again so that the processes the observatory starts do not inherit it.
-//
-// Why no thread caches (tcache:false): each of the engine's threads keeps
-// freed blocks of up to 32 KB in a cache of its own for its next
-// allocation, and a thread of the engine's pools that goes idle keeps its
-// cache until it runs again. Nothing returns that memory to the system
-// and the engine's memory tracker does not see it. During the 9.9M-row
-// load of a file of 15 tax years the caches held 49-63 MB
-// (system.jemalloc_stats, tcache_bytes), and the load peaked at 463-479 MB
-// without them against 518-532 MB with them (etl/BENCHMARKS.md, "Session
-// 11"). The 1M-row ETL benchmark showed no difference in CPU per row beyond
-// the spread of its runs: every allocation now takes a lock of its arena,
-// and the library's arenas are per CPU.
-func allocatorConf(decayMS int) (loaded func()) {
-	if os.Getenv(jemallocConfEnv) != "" || chdb.Loaded() {
-		return func() {}
-	}
-	conf := "tcache:false"
-	if decayMS >= 0 {
-		ms := strconv.Itoa(decayMS)
-		conf += ",dirty_decay_ms:" + ms + ",muzzy_decay_ms:" + ms
-	}
-	// Go's os.Setenv also sets the C environment (cgo), where the
-	// allocator reads it.
-	os.Setenv(jemallocConfEnv, conf)
-	return func() { os.Unsetenv(jemallocConfEnv) }
-}
-
-// checkAllocatorConf refuses an operator's JE_MALLOC_CONF that would kill
-// the process as the library loads: with background_thread:true the
-// library's allocator aborts during loading (free(): invalid pointer,
-// SIGABRT; chDB 26.5.3), which would otherwise be the operator's only
-// message.
-func checkAllocatorConf(conf string) error {
-	for _, opt := range strings.Split(conf, ",") {
-		k, v, _ := strings.Cut(strings.TrimSpace(opt), ":")
-		if k == "background_thread" && v == "true" {
-			return &ConfigError{jemallocConfEnv + "=" + conf + ": background_thread:true hace abortar libchdb.so al cargarse; quite esa opción (el motor embebido devuelve la memoria con warehouse.embedded.allocator_decay_ms)"}
-		}
-	}
-	return nil
-}
 
 func (e *embedded) connect(first bool) (*chdb.Conn, error) {
 	c, err := chdb.Connect(e.args...)

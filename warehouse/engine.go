@@ -149,17 +149,27 @@ type EmbeddedConfig struct {
 	// 10-million-row dataset sorts in RAM and the process grows with the
 	// data; a ClickHouse server sets the same limits in its own users.xml.
 	QueryMemoryMB int `yaml:"query_memory_mb"`
-	// AllocatorDecayMS is how long the engine's allocator (jemalloc, inside
-	// libchdb.so) keeps memory it freed before giving it back to the
-	// operating system (default 0: at once; negative keeps the library's
-	// own 5 s). That allocator purges only when it allocates again, so with
-	// the library's setting the process held what its largest statement
-	// used (a dataset release: 0.6-0.8 GB at 1.1M rows) through every
-	// statement after it, and peaked 150-250 MB higher during the ETL and
-	// the releases (etl/BENCHMARKS.md). Returning memory at once costs the
-	// ETL's inserts page faults: 3-5 µs of CPU per liquidation row against
-	// 5 s (session 4; 100 and 1,000 ms cost the same and keep more). It is
-	// read once, when the library loads (the first engine of the process),
+	// AllocatorKeepMB is how much of the memory the engine freed its
+	// allocator (jemalloc, inside libchdb.so) may keep for reuse instead of
+	// returning it to the operating system at once, and only while the
+	// engine holds less than 48 MB; the engine's memory worker returns the
+	// rest every 5 ms (allocatorPool). Default 0: everything at once. Pages
+	// returned at once cost a page fault each time the engine allocates
+	// again: with 16 the 1M-row ETL benchmark ran at 255,000-275,000 rows/s
+	// instead of about 210,000, and every job at 19.8M rows took 595-679 s
+	// instead of 881, but peaked at 514-522 MB instead of 498-508, past
+	// the ETL's 512 MB budget (etl/BENCHMARKS.md, "Session 15"). Read once,
+	// when the library loads (the first engine of the process).
+	AllocatorKeepMB *int `yaml:"allocator_keep_mb"`
+	// AllocatorDecayMS is how long the allocator keeps the pages it freed
+	// before giving them back to the operating system (default 0: at once;
+	// with allocator_keep_mb, default the library's own 5 s, within that
+	// bound; negative keeps the library's). That allocator purges by itself
+	// only when it allocates again, so with the library's setting and no
+	// bound the process held what its largest statement used (a dataset
+	// release: 0.6-0.8 GB at 1.1M rows) through every statement after it,
+	// and peaked 150-250 MB higher during the ETL and the releases
+	// (etl/BENCHMARKS.md). It is read once, when the library loads,
 	// together with the allocator's thread caches, which are always off
 	// (allocatorConf); an operator's own JE_MALLOC_CONF takes precedence
 	// over both; the library aborts while loading with

@@ -1,0 +1,4 @@
+package warehouse
+
+// EngineMemoryLimit exposes engineMemoryLimit to the external tests.
+var EngineMemoryLimit = engineMemoryLimit
