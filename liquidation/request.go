@@ -188,7 +188,7 @@ func (req *Request) validateCommon() error {
 	default:
 		return fieldErr("tax", `impuesto desconocido %q (use "predial", "ica" o "reteica")`, req.Tax)
 	}
-	if !divipolaRE.MatchString(req.Municipality) {
+	if !isDivipola(req.Municipality) {
 		return fieldErr("municipality", "debe ser el código DIVIPOLA de 5 dígitos, no %q", req.Municipality)
 	}
 	if req.Year < 1990 || req.Year > 2100 {

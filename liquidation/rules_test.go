@@ -3,6 +3,7 @@ package liquidation
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -120,5 +121,21 @@ func TestLoadRulesErrors(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "x.yaml"), []byte("schema_version: 1\nkind: planeta\n"), 0o644)
 	if _, err := LoadRules(dir); err == nil || !strings.Contains(err.Error(), "kind") {
 		t.Fatalf("bad kind error = %v", err)
+	}
+}
+
+// TestIsDivipola: the check of a municipality code's shape accepts what
+// the regular expression it replaced (^[0-9]{5}$) accepted, and nothing
+// else.
+func TestIsDivipola(t *testing.T) {
+	re := regexp.MustCompile(`^[0-9]{5}$`)
+	cases := []string{"", "6800", "68001", "680011", "6800a", "a8001", "68 01", "68001\n", "\n68001", "０8001", "99999", "00000", "1234/", "1234:"}
+	for c := 0; c < 256; c++ {
+		cases = append(cases, "6800"+string(rune(c)), string([]byte{'6', '8', '0', '0', byte(c)}))
+	}
+	for _, s := range cases {
+		if got, want := isDivipola(s), re.MatchString(s); got != want {
+			t.Errorf("isDivipola(%q) = %v, la expresión regular dice %v", s, got, want)
+		}
 	}
 }
