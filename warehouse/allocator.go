@@ -92,14 +92,16 @@ func checkAllocatorConf(conf string) error {
 // engine's threads spent more of a load in the kernel (faults, unmapping,
 // the other core's TLB flushed) than in their own code. Keeping 16 MB of
 // freed pages for reuse, and none while the engine holds more than 48 MB,
-// took the 1M-row ETL benchmark from about 210,000 to 255,000-275,000
-// rows/s (7.55 to 6.2-6.5 µs of CPU per row), every job at 1.1M rows from
-// 53 to 37-42 s, and every job at 19.8M rows from 881 to 595-679 s. But
-// the 19.8M-row run then peaked at 514-522 MB instead of 498-508, in the
+// took the 1M-row ETL benchmark from 207,000-224,000 to 240,000-267,000
+// rows/s (7.07-7.64 to 6.26-7.02 µs of CPU per row), every job at 1.1M
+// rows from 57 to 45 s, and every job at 19.8M rows from 881 to 655 s. But
+// the 19.8M-row run then peaked at 514 MB instead of 498-508, in the
 // aggregates' queries (the balances' and the load's peaks held): whatever
 // the bounds tried (32 MB unbounded; 32 below 128 MB; 16 below 96; 16
-// below 48; looks every 20 or 5 ms), the pages kept in the moments when
-// the engine holds little are the moments when the Go side holds most.
+// below 48; looks every 20 or 5 ms): the pages are kept while the engine
+// holds little, which is when the Go side holds most (the aggregates'
+// cells and the rows it reads), and the memory worker sees only the
+// engine's memory.
 // The budget is 512 MB, so the pool is the operator's choice
 // (allocator_keep_mb), not the default.
 
