@@ -171,7 +171,9 @@ func engineMemoryLimit() int64 {
 	if c := cgroupMemoryLimit(); c > 0 && c < mem {
 		mem = c
 	}
-	return mem / 10 * 9
+	// As the library computes it (a double), to the byte: the pool's
+	// ratios are fractions of it.
+	return int64(float64(mem) * 0.9)
 }
 
 // cgroupMemoryLimit is the memory limit of the process's cgroup (v2, or v1's
