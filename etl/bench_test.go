@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -24,10 +25,17 @@ import (
 // (INSERT INTO ... SELECT * FROM file(...)) and next to the engine's
 // ingest of the same file into a table laid out as liquidations (columns
 // computed in SQL). Rows: OBSERVATORIO_BENCH_ROWS (default 200000).
-// OBSERVATORIO_BENCH_KEEP_MB: the engine's allocator_keep_mb.
+// OBSERVATORIO_BENCH_KEEP_MB: the engine's allocator_keep_mb. The Go
+// collector's target is the observatory's (etl.DefaultGCPercent) unless
+// GOGC is set.
 //
 //	OBSERVATORIO_BENCH_ROWS=1000000 go test -run '^$' -bench ETLPredial -benchtime 1x ./etl/
 func BenchmarkETLPredial(b *testing.B) {
+	// The observatory's process runs with etl.DefaultGCPercent; so does
+	// its benchmark, unless GOGC says otherwise.
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(etl.DefaultGCPercent))
+	}
 	rows := 200000
 	if v, err := strconv.Atoi(os.Getenv("OBSERVATORIO_BENCH_ROWS")); err == nil && v > 0 {
 		rows = v

@@ -29,6 +29,18 @@ type Config struct {
 	Jobs      []JobConfig `yaml:"jobs"`
 }
 
+// DefaultGCPercent is the Go collector's target (GOGC) of the observatory's
+// process unless the environment sets one; its benchmark runs with it too.
+// The Go heap shares the process's memory with the embedded engine, and
+// during a load most of it is garbage between two collections: at 19.8M
+// rows the heap in use reached 113 MB with Go's default (GOGC 100) and 78
+// MB at 50, for a live set of about 45 MB (the duplicate check's keys, the
+// rows in flight), and the load's high-water mark fell from 529 to 496 MB
+// (etl/BENCHMARKS.md, "Session 8"). It costs CPU: the 1M-row benchmark
+// ran at 6.81-7.01 µs per row against 6.41-6.45 with GOGC 100 (etl/BENCHMARKS.md,
+// "Session 15").
+const DefaultGCPercent = 50
+
 // DefaultBatchSize is the rows per insert when the configuration says
 // none. Each insert is a part the engine merges later, so larger inserts
 // cost the engine somewhat less CPU (2.6 against 2.9-3.2 µs per

@@ -92,8 +92,8 @@ func checkAllocatorConf(conf string) error {
 // engine's threads spent more of a load in the kernel (faults, unmapping,
 // the other core's TLB flushed) than in their own code. Keeping 16 MB of
 // freed pages for reuse, and none while the engine holds more than 48 MB,
-// took the 1M-row ETL benchmark from 207,000-224,000 to 240,000-267,000
-// rows/s (7.07-7.64 to 6.26-7.02 µs of CPU per row), every job at 1.1M
+// took the 1M-row ETL benchmark from 219,000-227,000 to 268,000-272,000
+// rows/s (6.81-7.23 to 6.13-6.18 µs of CPU per row), every job at 1.1M
 // rows from 57 to 45 s, and every job at 19.8M rows from 881 to 655 s. But
 // the 19.8M-row run then peaked at 514 MB instead of 498-508, in the
 // aggregates' queries (the balances' and the load's peaks held): whatever

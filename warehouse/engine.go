@@ -155,8 +155,8 @@ type EmbeddedConfig struct {
 	// engine holds less than 48 MB; the engine's memory worker returns the
 	// rest every 5 ms (allocatorPool). Default 0: everything at once. Pages
 	// returned at once cost a page fault each time the engine allocates
-	// again: with 16 the 1M-row ETL benchmark ran at 240,000-267,000
-	// rows/s instead of 207,000-224,000, and every job at 19.8M rows took
+	// again: with 16 the 1M-row ETL benchmark ran at 268,000-272,000
+	// rows/s instead of 219,000-227,000, and every job at 19.8M rows took
 	// 655 s instead of 881, but peaked at 514 MB instead of 508, past the
 	// ETL's 512 MB budget (etl/BENCHMARKS.md, "Session 15"). Read once,
 	// when the library loads (the first engine of the process).

@@ -56,21 +56,13 @@ Configuración: un archivo YAML (--config u OBSERVATORIO_CONFIG) y variables de 
 `
 
 func main() {
-	// The Go heap shares the process's memory with the embedded engine,
-	// and during a load most of it is garbage between two collections: at
-	// 19.8M rows the heap in use reached 113 MB with Go's default (GOGC
-	// 100) and 78 MB at 50, for a live set of about 45 MB (the duplicate
-	// check's keys, the rows in flight), and the load's high-water mark
-	// fell from 529 to 496 MB (etl/BENCHMARKS.md, "Session 8"). A GOGC set in the
-	// environment still decides.
+	// etl.DefaultGCPercent says why; a GOGC set in the environment still
+	// decides.
 	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(defaultGCPercent)
+		debug.SetGCPercent(etl.DefaultGCPercent)
 	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
-
-// defaultGCPercent is the process's GOGC unless the environment sets one.
-const defaultGCPercent = 50
 
 func run(args []string, stdout, stderr io.Writer) int {
 	level := slog.LevelInfo
