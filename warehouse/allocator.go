@@ -83,8 +83,9 @@ func checkAllocatorConf(conf string) error {
 	return nil
 }
 
-// Why the engine returns freed pages at once by default, and what keeping
-// some costs and saves (etl/BENCHMARKS.md, "Session 15"):
+// defaultAllocatorKeepMB is EmbeddedConfig.AllocatorKeepMB's default: no
+// pool. Why, and what keeping some costs and saves (etl/BENCHMARKS.md,
+// "Session 15"):
 //
 // Returned at once (jemalloc's decays 0, the default since session 4),
 // every page the engine allocates again costs it a page fault: an ETL
@@ -96,17 +97,13 @@ func checkAllocatorConf(conf string) error {
 // rows/s (6.81-7.23 to 6.13-6.18 µs of CPU per row), every job at 1.1M
 // rows from 57 to 45 s, and every job at 19.8M rows from 881 to 655 s. But
 // the 19.8M-row run then peaked at 514 MB instead of 498-508, in the
-// aggregates' queries (the balances' and the load's peaks held): whatever
-// the bounds tried (32 MB unbounded; 32 below 128 MB; 16 below 96; 16
-// below 48; looks every 20 or 5 ms): the pages are kept while the engine
-// holds little, which is when the Go side holds most (the aggregates'
-// cells and the rows it reads), and the memory worker sees only the
-// engine's memory.
-// The budget is 512 MB, so the pool is the operator's choice
-// (allocator_keep_mb), not the default.
-
-// defaultAllocatorKeepMB is EmbeddedConfig.AllocatorKeepMB's default: no
-// pool (see above).
+// aggregates' queries (the balances' and the load's peaks held), and so
+// did every other bound tried (32 MB unbounded; 32 below 128 MB; 16 below
+// 96; looks every 20 or 5 ms): the pages are kept while the engine holds
+// little, which is when the Go side holds most (the aggregates' cells and
+// the rows it reads), and the memory worker sees only the engine's memory.
+// The budget is 512 MB, so the pool is the operator's choice, not the
+// default.
 const defaultAllocatorKeepMB = 0
 
 // allocatorKeepBelowMB: the engine keeps freed pages only while it holds
@@ -133,7 +130,7 @@ const memoryWorkerPeriodMS = 5
 // engine's hard memory limit, so it is given too: the library's own rule
 // (0.9 of the memory of the machine, or of the process's cgroup if it has
 // a lower limit), which is what it would set by itself. limitBytes 0 (the
-// memory could not be read) or keepMB 0 keeps no pool: nil.
+// memory could not be read) keeps no pool: nil.
 //
 // The worker also reads the engine's resident memory from the allocator
 // rather than from the cgroup (memory_worker_use_cgroup=0): the cgroup
@@ -142,7 +139,7 @@ const memoryWorkerPeriodMS = 5
 // (memory_worker_decay_adjustment_period_ms) is off: it acts at 0.9 of the
 // limit, far above anything here, and the decay stays the configured one.
 func allocatorPool(keepMB int, limitBytes int64) []string {
-	if keepMB <= 0 || limitBytes <= 0 {
+	if limitBytes <= 0 {
 		return nil
 	}
 	ratio := func(mb int) string {
@@ -195,19 +192,22 @@ func cgroupMemoryLimit() int64 {
 }
 
 // allocatorSettings resolves EmbeddedConfig's allocator options into the
-// allocator's decays and the engine's arguments. By default the engine
+// allocator's decays and the engine's arguments (the machine's memory is
+// read only for a pool, whose bounds are fractions of the engine's hard
+// limit, engineMemoryLimit). By default the engine
 // returns freed pages at once (both decays 0). With allocator_keep_mb set
 // it keeps up to that many MB of them (allocatorPool), with the library's
 // decay for them and none for the second stage (the memory worker's
 // bounds count only the first). allocator_decay_ms, when set, is both
 // decays, as it always was (negative: the library's).
-func allocatorSettings(cfg EmbeddedConfig, limitBytes int64) (dirtyMS, muzzyMS int, args []string) {
+func allocatorSettings(cfg EmbeddedConfig) (dirtyMS, muzzyMS int, args []string) {
 	keep := defaultAllocatorKeepMB
 	if cfg.AllocatorKeepMB != nil {
 		keep = *cfg.AllocatorKeepMB
 	}
-	args = allocatorPool(keep, limitBytes)
-	dirtyMS, muzzyMS = 0, 0
+	if keep > 0 {
+		args = allocatorPool(keep, engineMemoryLimit())
+	}
 	if args != nil {
 		dirtyMS = libraryDecayMS
 	}

@@ -116,7 +116,7 @@ func openEmbedded(ctx context.Context, cfg Config) (Engine, error) {
 	if err := checkAllocatorConf(os.Getenv(jemallocConfEnv)); err != nil && !chdb.Loaded() {
 		return nil, err
 	}
-	dirtyMS, muzzyMS, poolArgs := allocatorSettings(cfg.Embedded, engineMemoryLimit())
+	dirtyMS, muzzyMS, poolArgs := allocatorSettings(cfg.Embedded)
 	loaded := allocatorConf(dirtyMS, muzzyMS)
 	err = chdb.Load(lib)
 	loaded()
