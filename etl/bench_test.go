@@ -155,8 +155,8 @@ SETTINGS format_csv_delimiter = ';', input_format_with_names_use_header = 0`, wa
 // (warehouse.MergeSplitPartitions, as etl's staging.attach). The ETL
 // cannot load faster than this on the same machine, however little its Go
 // side costs: engineSecs/storageSecs and sameTableSecs/storageSecs are the
-// ceilings of its %-of-engine and %-of-engine-liq. The batches are written to files before the clock
-// starts.
+// ceilings of its %-of-engine and %-of-engine-liq. The batches are written
+// to files before the clock starts.
 func storagePath(b *testing.B, e warehouse.Engine, table string, rows, batch int) (secs float64, cpu time.Duration) {
 	ctx := context.Background()
 	dir := b.TempDir()
