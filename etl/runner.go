@@ -713,8 +713,9 @@ func (r *Runner) loadSource(ctx context.Context, job *JobConfig, src *ingest.Sou
 		spool *warehouse.Spool // rows of the source's table
 	}
 	type chunk struct {
-		recs []ingest.Record
-		rejs []ingest.Reject
+		recs    []ingest.Record
+		rejs    []ingest.Reject
+		release func() // gives recs back to the stream once written
 	}
 	type done struct {
 		block    *warehouse.Block
@@ -779,6 +780,9 @@ func (r *Runner) loadSource(ctx context.Context, job *JobConfig, src *ingest.Sou
 						d.verified[status]++
 					}
 				}
+				// The rows are in the block (and an unfit record's
+				// reject holds copies): the records can be reused.
+				c.release()
 				if n := d.block.Rows(); n > 0 {
 					rowBytes.Store(int64(d.block.Bytes()/n + 1))
 				}
@@ -892,10 +896,10 @@ func (r *Runner) loadSource(ctx context.Context, job *JobConfig, src *ingest.Sou
 		close(loads)
 		collected <- err
 	}()
-	err = st.Each(lctx, func(recs []ingest.Record, rejects []ingest.Reject) error {
+	err = st.EachBorrowed(lctx, func(recs []ingest.Record, rejects []ingest.Reject, release func()) error {
 		pending.Add(int64(len(recs)))
 		select {
-		case chunks <- chunk{recs, rejects}:
+		case chunks <- chunk{recs, rejects, release}:
 		case <-lctx.Done():
 			return lctx.Err()
 		}

@@ -302,8 +302,16 @@ func plannedDecoder[T any, P interface {
 	*T
 	Record
 }](plan *recordPlan) batchDecoder {
-	return func(header []string, rows [][]string, origins []Origin) (any, []Record, []badRow) {
-		out := make([]T, len(rows))
+	return func(header []string, rows [][]string, origins []Origin, reuse batchStorage) (any, []Record, []badRow) {
+		out, _ := reuse.typed.([]T)
+		if cap(out) >= len(rows) {
+			// The borrower is done with these records: clear them, so
+			// that no field of an old record survives into a new one.
+			out = out[:len(rows)]
+			clear(out)
+		} else {
+			out = make([]T, len(rows))
+		}
 		var bad []badRow
 		var a arena
 		n := 0
@@ -318,7 +326,12 @@ func plannedDecoder[T any, P interface {
 			n++
 		}
 		out = out[:n]
-		recs := make([]Record, n)
+		recs := reuse.recs
+		if cap(recs) >= n {
+			recs = recs[:n]
+		} else {
+			recs = make([]Record, n)
+		}
 		for i := range out {
 			recs[i] = P(&out[i])
 		}
