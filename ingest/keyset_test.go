@@ -39,8 +39,8 @@ func TestKeySetFindsEveryRepeat(t *testing.T) {
 				first[h] = p
 				seen = append(seen, h)
 			}
-			if 4*k.n > 3*len(k.hashes) {
-				t.Fatalf("load %d/%d over 3/4", k.n, len(k.hashes))
+			if 4*k.n > 3*k.size() {
+				t.Fatalf("load %d/%d over 3/4", k.n, k.size())
 			}
 		}
 		if k.n != len(first) || k.limited {
@@ -63,7 +63,7 @@ func TestKeySetStopsAtTheLimit(t *testing.T) {
 		if k.limited {
 			t.Fatalf("limit %d: limited before the limit", limit)
 		}
-		size := len(k.hashes)
+		size := k.size()
 		if size != maxKeySlots(limit) && limit > minKeySlots/2 {
 			t.Fatalf("limit %d: %d slots, want %d", limit, size, maxKeySlots(limit))
 		}
@@ -80,8 +80,8 @@ func TestKeySetStopsAtTheLimit(t *testing.T) {
 		if p, dup := k.add(0x9e3779b97f4a7c15, 101); !dup || p != 1 {
 			t.Fatalf("limit %d: the first key = %d, %v after the limit", limit, p, dup)
 		}
-		if len(k.hashes) != size {
-			t.Fatalf("limit %d: the table grew past the limit: %d slots", limit, len(k.hashes))
+		if k.size() != size {
+			t.Fatalf("limit %d: the table grew past the limit: %d slots", limit, k.size())
 		}
 	}
 	// the default limit: 2M keys in 2.67M slots, 32 MB
@@ -96,7 +96,7 @@ func TestKeySetResetKeepsTheTable(t *testing.T) {
 	for h := uint64(1); h <= 5000; h++ {
 		k.add(h<<40, uint32(h))
 	}
-	size := len(k.hashes)
+	size := k.size()
 	k.reset()
 	if _, dup := k.add(1<<40, 7); dup {
 		t.Fatal("a key of the previous file reported as a repeat")
@@ -104,8 +104,8 @@ func TestKeySetResetKeepsTheTable(t *testing.T) {
 	if p, dup := k.add(1<<40, 8); !dup || p != 7 {
 		t.Fatalf("after reset: %d, %v", p, dup)
 	}
-	if len(k.hashes) != size || k.n != 1 {
-		t.Fatalf("after reset: %d slots, %d keys", len(k.hashes), k.n)
+	if k.size() != size || k.n != 1 {
+		t.Fatalf("after reset: %d slots, %d keys", k.size(), k.n)
 	}
 }
 
