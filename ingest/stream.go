@@ -403,20 +403,10 @@ func (s *Stream) EachBorrowed(ctx context.Context, fn func(records []Record, rej
 // Each calls fn with each batch of records and rejects, in file order,
 // until the source is exhausted (it returns nil), fn returns an error
 // (returned as is), ctx is cancelled or reading fails (a *SourceError).
-// Records and rejects passed to fn stay valid after fn returns.
+// Records and rejects passed to fn stay valid after fn returns (they are
+// never released for reuse).
 func (s *Stream) Each(ctx context.Context, fn func(records []Record, rejects []Reject) error) error {
-	for {
-		_, recs, rejs, err := s.nextBatch(ctx)
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if err := fn(recs, rejs); err != nil {
-			return err
-		}
-	}
+	return s.EachBorrowed(ctx, func(recs []Record, rejs []Reject, _ func()) error { return fn(recs, rejs) })
 }
 
 // EachOf is Each with typed records: T must be the stream's record struct
