@@ -160,15 +160,15 @@ SETTINGS format_csv_delimiter = ';', input_format_with_names_use_header = 0`, wa
 func storagePath(b *testing.B, e warehouse.Engine, table string, rows, batch int) (secs float64, cpu time.Duration) {
 	ctx := context.Background()
 	dir := b.TempDir()
+	// One pass over table, a file per batch (source_line is the file's
+	// line: the header is line 1).
+	if err := e.Exec(ctx, fmt.Sprintf("INSERT INTO FUNCTION file({f:String}, 'Native') PARTITION BY intDiv(source_line - 2, %d) SELECT * FROM %s ORDER BY source_line",
+		batch, table), warehouse.P("f", filepath.Join(dir, "lote-{_partition_id}.native"))); err != nil {
+		b.Fatal(err)
+	}
 	var files []string
-	for from := 0; from < rows; from += batch {
-		f := filepath.Join(dir, fmt.Sprintf("lote-%06d.native", from/batch))
-		// source_line is the file's line: the header is line 1.
-		if err := e.Exec(ctx, fmt.Sprintf("INSERT INTO FUNCTION file({f:String}, 'Native') SELECT * FROM %s WHERE source_line >= %d AND source_line < %d ORDER BY source_line",
-			table, from+2, from+batch+2), warehouse.P("f", f)); err != nil {
-			b.Fatal(err)
-		}
-		files = append(files, f)
+	for i := 0; i*batch < rows; i++ {
+		files = append(files, filepath.Join(dir, fmt.Sprintf("lote-%d.native", i)))
 	}
 	const stage = "storage_stage"
 	if err := warehouse.CreateInsertStage(ctx, e, "liquidations", stage); err != nil {
@@ -186,7 +186,7 @@ func storagePath(b *testing.B, e warehouse.Engine, table string, rows, batch int
 	}
 	secs, cpu = time.Since(start).Seconds(), processCPU()-cpu0
 	for _, f := range files {
-		os.Remove(f)
+		os.Remove(f) // now, not after the ETL's run: 2.3 GB at 10M rows
 	}
 	return secs, cpu
 }
